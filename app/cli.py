@@ -1,0 +1,191 @@
+"""Command line: flags → RunConfig, stages wired in order, one-line errors with exit code 2."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import platform
+import shutil
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from core.config import RunConfig, resume_conflicts
+from core.errors import InputError
+from core.rundir import RunDir, default_run_dir, utc_now
+
+EXIT_OK, EXIT_PARTIAL, EXIT_INPUT = 0, 1, 2
+PACKAGES = ("openai", "xllamacpp", "torch", "transformers", "bert-score", "alt-profanity-check", "harper-py")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, instead of argparse's usage dump
+        raise InputError(f"{message[0].upper()}{message[1:]}." if not message.endswith(".") else message)
+
+
+def _unit(x: str) -> float:
+    v = float(x)
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {x}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="run.py", argument_default=argparse.SUPPRESS,
+                description="Generate, judge and evaluate synthetic sales conversations.")
+    g = p.add_argument_group("run")
+    g.add_argument("--num-dialogues", type=int, help="kept dialogues wanted (default 100)")
+    g.add_argument("--max-attempts", type=int, help="dialogues to try at most (default 2 x --num-dialogues)")
+    g.add_argument("--min-score", type=_unit, help="keep dialogues scoring at least this, 0-1 (default 0.7)")
+    g.add_argument("--seed", type=int, help="fixes personas, products and sampling (default 0)")
+    g.add_argument("--out", help="run directory (default runs/<timestamp>)")
+    g.add_argument("--resume", metavar="RUN_DIR", help="continue a run that was stopped")
+    m = p.add_argument_group("model")
+    m.add_argument("--base-url", help="OpenAI-compatible server (default: the embedded llama.cpp server)")
+    m.add_argument("--model", help="model name: qwen2.5-1.5b (default) or tiny embedded, or the server's name")
+    m.add_argument("--model-path", help="any local GGUF file for the embedded server")
+    m.add_argument("--api-key-env", help="environment variable holding the API key (default OPENAI_API_KEY)")
+    m.add_argument("--temperature", type=float, help="sampling temperature (default 0.7)")
+    m.add_argument("--top-p", type=float, help="nucleus sampling (default 0.9)")
+    m.add_argument("--concurrency", type=int, help="dialogues in flight (default 4 embedded, 32 remote)")
+    m.add_argument("--threads", type=int, help="embedded server CPU threads (default: all cores)")
+    m.add_argument("--request-timeout", type=float, help="seconds per model request (default 120)")
+    d = p.add_argument_group("dialogue")
+    d.add_argument("--max-exchanges", type=int, help="salesperson/customer exchanges at most (default 5)")
+    d.add_argument("--min-words", type=int, help="words per response at least (default 50)")
+    d.add_argument("--max-words", type=int, help="words per response at most (default 75)")
+    d.add_argument("--max-retries", type=int, help="regenerations of an out-of-band response (default 2)")
+    d.add_argument("--prompts", help="prompt variant file (default prompts/default.toml)")
+    d.add_argument("--variants", nargs="+", metavar="FILE", help="compare several prompt variant files")
+    d.add_argument("--catalog", help="product catalog JSON (default data/catalog.json)")
+    d.add_argument("--personas", help="persona value lists TOML (default data/personas.toml)")
+    d.add_argument("--few-shot", type=int, help="exemplars from the experience hub per prompt, 0 = off (default 3)")
+    d.add_argument("--hub", help="persistent experience hub directory shared across runs")
+    j = p.add_argument_group("judge and report")
+    j.add_argument("--no-llm-judge", dest="llm_judge", action="store_false", help="heuristic and model judges only")
+    j.add_argument("--judge-base-url", help="separate OpenAI-compatible server for the LLM judge")
+    j.add_argument("--judge-model", help="model name on --judge-base-url")
+    j.add_argument("--toxicity", choices=["profanity-check", "detoxify"], help="toxicity classifier")
+    j.add_argument("--reference", help="LMRL-Gym Car Dealer JSON to compare against (default: bundled)")
+    j.add_argument("--bertscore-model", help="local encoder directory for BERTScore")
+    j.add_argument("--no-report", dest="report", action="store_false", help="skip evaluation and report.html")
+    j.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _config_from(ns: dict[str, Any]) -> dict[str, Any]:
+    asked = {k: v for k, v in ns.items() if k not in ("out", "resume", "variants", "quiet")}
+    if "variants" in ns:
+        asked["prompts"] = list(ns["variants"])
+    elif "prompts" in ns:
+        asked["prompts"] = [ns["prompts"]]
+    return asked
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _summary_lines(s: dict[str, Any], cfg: RunConfig, run: RunDir, seconds: float) -> list[str]:
+    kept = s["kept"]
+    per = f"{seconds / kept:.1f} s per kept dialogue" if kept else "no dialogue kept"
+    lines = [f"Kept {kept} of {s['attempted']} dialogues (wanted {cfg.num_dialogues} per variant); "
+             f"sold {s['sold']}; {per}; {s['tokens_per_dialogue']} tokens per dialogue."]
+    if s["discard_reasons"]:
+        top = ", ".join(f"{k} ({v})" for k, v in list(s["discard_reasons"].items())[:5])
+        lines.append(f"Discarded or failed because of: {top}.")
+    if s["failed"]:
+        lines.append(f"PARTIAL RUN: {s['failed']} dialogues failed (see discarded.jsonl); --resume {run.path} "
+                     "retries nothing already finished.")
+    lines.append(f"Run directory: {run.path}")
+    return lines
+
+
+def _finish(run: RunDir, cfg: RunConfig, manifest: dict[str, Any], status: str,
+            t0: float) -> tuple[dict[str, Any], float]:
+    """Rebuild the final files from dialogues.jsonl and close the manifest (also after a failure)."""
+    from app.outputs import write_outputs
+
+    summary = write_outputs(run, cfg.num_dialogues)
+    if summary["failed"]:
+        status = "partial"
+    seconds = time.perf_counter() - t0
+    manifest.update(status=status, finished=utc_now(), totals=summary,
+                    timings={**manifest.get("timings", {}), "last_session_seconds": round(seconds, 2)})
+    run.write_manifest(manifest)
+    return summary, seconds
+
+
+def main_generate(argv: list[str]) -> int:
+    from app.pipeline import generate, load_setup
+    from app.progress import Progress
+
+    ns = vars(build_parser().parse_args(argv))
+    asked = _config_from(ns)
+    created = False
+    if "resume" in ns:
+        run = RunDir.open(Path(ns["resume"]))
+        manifest = run.manifest()
+        saved = RunConfig.from_dict(manifest.get("config", {}))
+        bad = resume_conflicts(saved, asked)
+        if bad:
+            raise InputError(f"Cannot resume {run.path} with different options: {', '.join(bad)}.")
+        cfg = RunConfig.from_dict({**saved.to_dict(), **asked}).validate()
+        setup = load_setup(cfg)
+    else:
+        cfg = RunConfig.from_dict(asked).validate()
+        setup = load_setup(cfg)  # fail on bad files before creating anything
+        run = RunDir.create(Path(ns.get("out") or default_run_dir()))
+        created = True
+        manifest = {"tool": "salesgen", "created": utc_now(), "config": cfg.to_dict(), "versions": _versions(),
+                    "variants": [v.name for v in setup.variants], "status": "running"}
+        run.write_manifest(manifest)
+    progress = Progress(cfg.num_dialogues * len(setup.variants), enabled=not ns.get("quiet"))
+    t0 = time.perf_counter()
+    try:
+        asyncio.run(generate(cfg, setup, run, progress, manifest))
+    except BaseException as e:
+        progress.close()
+        if isinstance(e, InputError) and created and not run.dialogues():
+            shutil.rmtree(run.path, ignore_errors=True)  # e.g. the server is down: leave nothing half-made behind
+        else:
+            _finish(run, cfg, manifest, "partial", t0)
+        raise
+    progress.close()
+    summary, seconds = _finish(run, cfg, manifest, "complete", t0)
+    status = manifest["status"]
+    if cfg.report:
+        from app.evaluation import evaluate_run
+
+        evaluate_run(run, cfg)
+    for line in _summary_lines(summary, cfg, run, seconds):
+        print(line)
+    return EXIT_PARTIAL if status != "complete" else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=os.environ.get("SALESGEN_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models come from installed packages, never from a hub
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        if argv and argv[0] in ("judge", "report"):
+            from app.subcommands import main_subcommand
+
+            return main_subcommand(argv)
+        return main_generate(argv)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: finished dialogues are saved; continue with --resume RUN_DIR", file=sys.stderr)
+        return 130

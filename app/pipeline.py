@@ -1,0 +1,166 @@
+"""Wires the stages for one run: personas → simulator → judge panel → run directory, dialogues in flight at once."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import tomllib
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.progress import Progress
+from core.catalog import DEFAULT_CATALOG, Catalog
+from core.config import RunConfig
+from core.dialogue import FAILED, KEPT, Dialogue, Product
+from core.errors import InputError
+from core.rundir import DIALOGUES, RunDir, utc_now, write_atomic
+from core.rundir import DISCARDED as DISCARDED_FILE
+from generate.hub import HUB_FILE, Hub, render_exemplars
+from generate.personas import load_persona_config, sample_pair
+from generate.prompts import DEFAULT_PROMPTS, PromptSet, load_prompts
+from generate.simulator import SimOptions, SimulationError, Simulator, World
+from judge.panel import Panel, PanelOptions
+from llm.backend import open_chat_model
+from llm.base import ChatModel, LLMError
+
+log = logging.getLogger(__name__)
+WORLD_FILE = Path(__file__).resolve().parent.parent / "data" / "world.toml"
+ALTERNATIVES = 2  # other products of the category the salesperson may offer
+
+
+@dataclass
+class Setup:
+    """Everything loaded from files before any model starts, so bad input fails fast."""
+
+    catalog: Catalog
+    variants: list[PromptSet]
+    persona_cfg: Any
+    world: World
+
+
+def load_setup(cfg: RunConfig) -> Setup:
+    catalog = Catalog.load(cfg.catalog or DEFAULT_CATALOG)
+    variants = [load_prompts(p) for p in (cfg.prompts or [str(DEFAULT_PROMPTS)])]
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise InputError(f"Prompt variants need distinct names (got {', '.join(names)}).")
+    persona_cfg = load_persona_config(cfg.personas) if cfg.personas else load_persona_config()
+    with open(WORLD_FILE, "rb") as fh:
+        w = tomllib.load(fh)
+    world = World(seller_names=w["seller_names"], stores=w["stores"], behaviours={**persona_cfg.personalities, **persona_cfg.temperaments})
+    return Setup(catalog, variants, persona_cfg, world)
+
+
+def alternatives(product: Product, catalog: Catalog) -> list[Product]:
+    """The closest-priced other products of the same category: what a real salesperson would also show."""
+    others = [p for p in catalog.in_category(product.category) if p.id != product.id]
+    return sorted(others, key=lambda p: (abs(p.price - product.price), p.id))[:ALTERNATIVES]
+
+
+@dataclass
+class VariantState:
+    kept: int = 0
+    done: set[int] = field(default_factory=set)
+
+
+class Runner:
+    def __init__(self, cfg: RunConfig, setup: Setup, run: RunDir, progress: Progress):
+        self.cfg, self.setup, self.run, self.progress = cfg, setup, run, progress
+        self.hubs: dict[str, list[dict]] = {}
+        self.opts = SimOptions(max_exchanges=cfg.max_exchanges, min_words=cfg.min_words, max_words=cfg.max_words,
+                               max_retries=cfg.max_retries, temperature=cfg.temperature, top_p=cfg.top_p)
+
+    async def _one(self, sim: Simulator, panel: Panel, hub: Hub, variant: str, index: int,
+                   slots: tuple[int, int] | None) -> Dialogue:
+        cfg, catalog = self.cfg, self.setup.catalog
+        persona, product = sample_pair(cfg.seed, index, catalog.products, self.setup.persona_cfg)
+        d = Dialogue(id=f"{variant}-{cfg.seed}-{index:05d}", index=index, persona=persona, product=product,
+                     variant=variant, model=sim.model.name, seed=cfg.seed)
+        examples = render_exemplars(hub.pick(persona.category, persona.personality, cfg.few_shot)) \
+            if cfg.few_shot else ""
+        d.extra["exemplars"] = examples.count("Example ")
+        try:
+            await sim.run(d, alternatives(product, catalog), examples, slots)
+        except (LLMError, SimulationError) as e:
+            d.status, d.reasons, d.finished = FAILED, [f"generation: {e}"], utc_now()
+            return d
+        t0 = time.perf_counter()
+        try:
+            await panel.judge(d, cfg.min_score)
+        except LLMError as e:
+            d.status, d.reasons = FAILED, [f"judge: {e}"]
+        d.timing["judge"] = round(time.perf_counter() - t0, 3)
+        return d
+
+    async def variant(self, model: ChatModel, panel: Panel, prompts: PromptSet, state: VariantState) -> None:
+        cfg = self.cfg
+        sim = Simulator(model, prompts, self.setup.world, self.opts)
+        hub = Hub(prompts.name, path=Path(cfg.hub) / HUB_FILE if cfg.hub else None)
+        hub.seed(self.run.dialogues())
+        width = cfg.in_flight
+        slot_pool: asyncio.Queue[tuple[int, int] | None] = asyncio.Queue()
+        for p in range(width):
+            slot_pool.put_nowait((2 * p, 2 * p + 1) if model.supports_slots else None)
+        pending: set[asyncio.Task[Dialogue]] = set()
+        index = 0
+        with self.run.writer(DIALOGUES) as out, self.run.writer(DISCARDED_FILE) as disc:
+            while True:
+                while (state.kept < cfg.num_dialogues and index < cfg.attempts and len(pending) < width):
+                    if index not in state.done:
+                        slots = slot_pool.get_nowait()
+                        task = asyncio.create_task(self._one(sim, panel, hub, prompts.name, index, slots))
+                        task.add_done_callback(lambda _t, s=slots: slot_pool.put_nowait(s))
+                        pending.add(task)
+                    index += 1
+                if not pending:
+                    break
+                finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    d = task.result()
+                    out.write(d.to_dict())
+                    if d.status != KEPT:
+                        disc.write({"id": d.id, "index": d.index, "variant": d.variant, "status": d.status,
+                                    "score": d.score, "reasons": d.reasons})
+                    else:
+                        state.kept += 1
+                        hub.add(d)
+                    state.done.add(d.index)
+                    self.progress.done(d.status)
+        hub.close()
+        self.hubs[prompts.name] = hub.snapshot()
+
+
+async def generate(cfg: RunConfig, setup: Setup, run: RunDir, progress: Progress,
+                   manifest: dict[str, Any]) -> None:
+    """Generate and judge every variant; dialogues already in the run directory are skipped (resume)."""
+    states = {v.name: VariantState() for v in setup.variants}
+    for d in run.dialogues():
+        if d.variant in states:
+            states[d.variant].done.add(d.index)
+            states[d.variant].kept += d.status == KEPT
+            progress.done(d.status)
+    async with AsyncExitStack() as stack:
+        judge_slots = 1 if cfg.llm_judge and not cfg.judge_base_url else 0
+        model = await stack.enter_async_context(open_chat_model(
+            base_url=cfg.base_url, model=cfg.model, model_path=cfg.model_path, api_key_env=cfg.api_key_env,
+            n_parallel=2 * cfg.in_flight + judge_slots, threads=cfg.threads, temperature=cfg.temperature,
+            top_p=cfg.top_p, timeout=cfg.request_timeout, max_concurrency=cfg.in_flight + judge_slots))
+        judge_model = model
+        if cfg.llm_judge and cfg.judge_base_url:
+            judge_model = await stack.enter_async_context(open_chat_model(
+                base_url=cfg.judge_base_url, model=cfg.judge_model, api_key_env=cfg.api_key_env,
+                timeout=cfg.request_timeout, temperature=0.0, top_p=1.0))
+            manifest["judge_model"] = judge_model.info.to_manifest()
+        panel = Panel.build(setup.catalog, PanelOptions(
+            min_words=cfg.min_words, max_words=cfg.max_words, max_exchanges=cfg.max_exchanges,
+            llm=judge_model if cfg.llm_judge else None, use_llm_judge=cfg.llm_judge, toxicity=cfg.toxicity))
+        manifest["model"] = model.info.to_manifest()
+        manifest["judge"] = panel.describe()
+        run.write_manifest(manifest)
+        runner = Runner(cfg, setup, run, progress)
+        for prompts in setup.variants:
+            await runner.variant(model, panel, prompts, states[prompts.name])
+        write_atomic(run.file("hub.json"), json.dumps(runner.hubs, indent=1, ensure_ascii=False))

@@ -1,0 +1,88 @@
+"""`run.py judge FILE` (score a dataset a user already has) and `run.py report RUN_DIR` (rebuild a report)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+
+from core.catalog import DEFAULT_CATALOG, Catalog
+from core.config import RunConfig
+from core.dialogue import KEPT
+from core.errors import InputError
+from core.formats import write_csv
+from core.jsonl import JsonlWriter
+from core.rundir import RunDir, write_atomic
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    from app.cli import _Parser, _unit
+
+    p = _Parser(prog=prog)
+    if prog.endswith("judge"):
+        p.add_argument("file", help="dialogues.jsonl, sales_conversations.csv or an LMRL-Gym Car Dealer JSON")
+        p.add_argument("--min-score", type=_unit, default=0.7)
+        p.add_argument("--out", help="directory for the verdicts (default: beside FILE)")
+        p.add_argument("--catalog", default=str(DEFAULT_CATALOG))
+        p.add_argument("--no-llm-judge", dest="llm_judge", action="store_false")
+        p.add_argument("--base-url")
+        p.add_argument("--model")
+        p.add_argument("--api-key-env", default="OPENAI_API_KEY")
+        p.add_argument("--toxicity", choices=["profanity-check", "detoxify"], default="profanity-check")
+        p.add_argument("--min-words", type=int, default=50)
+        p.add_argument("--max-words", type=int, default=75)
+        p.add_argument("--max-exchanges", type=int, default=5)
+    else:
+        p.add_argument("run_dir")
+        p.add_argument("--reference")
+        p.add_argument("--bertscore-model")
+    return p
+
+
+async def _judge(ns: argparse.Namespace) -> tuple[int, int, Path]:
+    from judge.dataset import judge_dataset
+    from judge.panel import Panel, PanelOptions
+    from llm.backend import open_chat_model
+
+    path = Path(ns.file)
+    if not path.is_file():
+        raise InputError(f"{path} does not exist or is not a file.")
+    out = Path(ns.out) if ns.out else path.parent / f"{path.stem}.judged"
+    out.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog.load(ns.catalog)
+    opts = dict(min_words=ns.min_words, max_words=ns.max_words, max_exchanges=ns.max_exchanges)
+    if ns.llm_judge:
+        async with open_chat_model(base_url=ns.base_url, model=ns.model, api_key_env=ns.api_key_env,
+                                   n_parallel=2, temperature=0.0, top_p=1.0) as llm:
+            panel = Panel.build(catalog, PanelOptions(**opts, llm=llm, use_llm_judge=True, toxicity=ns.toxicity))
+            dialogues = await judge_dataset(path, panel, ns.min_score)
+    else:
+        panel = Panel.build(catalog, PanelOptions(**opts, llm=None, use_llm_judge=False, toxicity=ns.toxicity))
+        dialogues = await judge_dataset(path, panel, ns.min_score)
+    judged = out / "judgements.jsonl"
+    judged.unlink(missing_ok=True)
+    with JsonlWriter(judged) as w:
+        for d in dialogues:
+            w.write(d.to_dict())
+    kept = [d for d in dialogues if d.status == KEPT]
+    write_csv(out / "kept.csv", kept)
+    write_csv(out / "discarded.csv", [d for d in dialogues if d.status != KEPT])
+    write_atomic(out / "summary.json", json.dumps(
+        {"file": str(path), "min_score": ns.min_score, "judged": len(dialogues), "kept": len(kept),
+         "judge": panel.describe()}, indent=2, default=str))
+    return len(kept), len(dialogues), out
+
+
+def main_subcommand(argv: list[str]) -> int:
+    cmd, rest = argv[0], argv[1:]
+    ns = _parser(f"run.py {cmd}").parse_args(rest)
+    if cmd == "judge":
+        kept, total, out = asyncio.run(_judge(ns))
+        print(f"Kept {kept} of {total} dialogues at --min-score {ns.min_score}; verdicts in {out}")
+        return 0
+    from app.evaluation import evaluate_run
+
+    cfg = RunConfig(reference=ns.reference, bertscore_model=ns.bertscore_model)
+    report = evaluate_run(RunDir.open(Path(ns.run_dir)), cfg)
+    print(f"Report: {report}")
+    return 0

@@ -1,0 +1,64 @@
+"""Prompt variants: TOML data files with the agents' system prompts, loaded, validated and rendered."""
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import InputError
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+DEFAULT_PROMPTS = PROMPTS_DIR / "default.toml"
+# Every variant must define these; the simulator fills their placeholders.
+REQUIRED = {
+    "salesperson": ("system", "opening"),
+    "customer": ("system",),
+    "decision": ("prompt",),
+    "repair": ("too_short", "too_long", "off_role"),
+}
+
+
+@dataclass
+class PromptSet:
+    name: str
+    path: Path
+    sections: dict[str, dict[str, str]]
+
+    def render(self, section: str, key: str, **values: Any) -> str:
+        """Fill a template; str.format only substitutes names, it never evaluates the file's text."""
+        return self.sections[section][key].format_map(values)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as e:
+        raise InputError(f"Prompt file {path} cannot be read ({e.strerror}).") from None
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"Prompt file {path} is not valid TOML ({e}).") from None
+
+
+def load_prompts(path: Path | str = DEFAULT_PROMPTS, _seen: tuple[Path, ...] = ()) -> PromptSet:
+    path = Path(path).resolve()
+    if path in _seen:
+        raise InputError(f"Prompt file {path} extends itself in a loop.")
+    data = _read(path)
+    sections: dict[str, dict[str, str]] = {}
+    if "extends" in data:
+        base = load_prompts(path.parent / str(data["extends"]), _seen + (path,))
+        sections = {k: dict(v) for k, v in base.sections.items()}
+    for sec, body in data.items():
+        if isinstance(body, dict):
+            sections.setdefault(sec, {}).update({k: v for k, v in body.items() if isinstance(v, str)})
+    for sec, keys in REQUIRED.items():
+        for key in keys:
+            if not isinstance(sections.get(sec, {}).get(key), str):
+                raise InputError(f"Prompt file {path} lacks the text [{sec}] {key}.")
+            try:
+                list(string.Formatter().parse(sections[sec][key]))
+            except ValueError as e:
+                raise InputError(f"Prompt file {path}: [{sec}] {key} has a broken placeholder ({e}).") from None
+    return PromptSet(name=str(data.get("name") or path.stem), path=path, sections=sections)

@@ -1,0 +1,197 @@
+"""Two agents talk a sale through: turns in order, each validated and regenerated, then a structured decision."""
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Product, Turn, Usage
+from core.rundir import utc_now
+from generate.catalog_facts import catalog_facts
+from generate.prompts import PromptSet
+from generate.text import clean_line, count_words, take_end_mark, trim_to_words
+from llm.base import ChatModel
+
+
+class SimulationError(Exception):
+    """The model could not produce a usable turn; the dialogue is recorded as failed with this reason."""
+
+
+@dataclass
+class SimOptions:
+    max_exchanges: int = 5
+    min_words: int = 50
+    max_words: int = 75
+    max_retries: int = 2  # regenerations per turn after the first try
+    temperature: float | None = None  # None: the model's default (0.7)
+    top_p: float | None = None
+    tokens_per_word: float = 2.0  # generation budget per allowed word; trimming handles the overshoot
+
+
+@dataclass
+class World:
+    """Names and places the prompts mention, plus the persona behaviour texts."""
+
+    seller_names: list[str]
+    stores: dict[str, str]
+    behaviours: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Agent:
+    role: str
+    name: str
+    slot: int | None
+    messages: list[dict[str, str]]
+
+    def hear(self, text: str) -> None:
+        self.messages.append({"role": "user", "content": text})
+
+    def said(self, text: str) -> None:
+        self.messages.append({"role": "assistant", "content": text})
+
+
+def decision_schema(product_names: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "bought": {"type": "boolean"},
+            "product": {"type": "string", "enum": [*product_names, "none"]},
+            "price": {"anyOf": [{"type": "number"}, {"type": "null"}]},
+        },
+        "required": ["bought", "product", "price"],
+    }
+
+
+def parse_decision(text: str, products: list[Product]) -> Outcome:
+    """Read the customer's JSON decision; anything unusable becomes an Outcome with an error, never a guess."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        return Outcome(bought=None, raw=text, error=f"decision is not valid JSON ({e.msg})")
+    if not isinstance(data, dict) or not isinstance(data.get("bought"), bool):
+        return Outcome(bought=None, raw=text, error="decision lacks a true/false \"bought\"")
+    if not data["bought"]:
+        return Outcome(bought=False, raw=text)
+    name = str(data.get("product") or "")
+    product = next((p for p in products if p.name.lower() == name.lower()), None)
+    price = data.get("price")
+    if product is None:
+        return Outcome(bought=None, product_name=name, raw=text, error=f"bought an unknown product \"{name}\"")
+    if isinstance(price, bool) or not isinstance(price, int | float) or price <= 0:
+        return Outcome(bought=None, product_id=product.id, product_name=product.name, raw=text,
+                       error="bought without a positive price")
+    return Outcome(bought=True, product_id=product.id, product_name=product.name, price=float(price), raw=text)
+
+
+class Simulator:
+    def __init__(self, model: ChatModel, prompts: PromptSet, world: World, opts: SimOptions):
+        self.model, self.prompts, self.world, self.opts = model, prompts, world, opts
+
+    def _agents(self, persona: Persona, products: list[Product], seller: str, store: str,
+                examples: str, slots: tuple[int, int] | None) -> tuple[Agent, Agent]:
+        o = self.opts
+        p = self.prompts
+        s_sys = p.render("salesperson", "system", seller_name=seller, store=store, category=persona.category,
+                         catalog_facts=catalog_facts(products), min_words=o.min_words, max_words=o.max_words,
+                         examples=examples)
+        brand = f" You prefer {persona.preferred_brand}." if persona.preferred_brand else ""
+        if persona.preferred_type:
+            brand += f" You want a {persona.preferred_type}."
+        budget_rule = ("you could stretch a little above it for the right product." if persona.over_budget_ok
+                       else "you will not pay more than that.")
+        c_sys = p.render("customer", "system", name=persona.name, needs=persona.needs or f"a {persona.category}",
+                         personality=persona.personality,
+                         personality_behaviour=self.world.behaviours.get(persona.personality, ""),
+                         strategy=persona.strategy or "buys what fits the needs and budget",
+                         must_haves=", ".join(persona.preferred_features) or "none in particular",
+                         brand_line=brand, budget=f"{persona.budget:,.0f}", budget_rule=budget_rule,
+                         min_words=o.min_words, max_words=o.max_words)
+        salesperson = Agent(SALESPERSON, seller, slots[0] if slots else None, [{"role": "system", "content": s_sys}])
+        customer = Agent(CUSTOMER, persona.name, slots[1] if slots else None, [{"role": "system", "content": c_sys}])
+        salesperson.hear(p.render("salesperson", "opening"))
+        return salesperson, customer
+
+    async def _speak(self, agent: Agent, other: Agent, rng: random.Random) -> tuple[Turn, bool]:
+        """One validated line: regenerate when out of the word band, trim at a sentence end when too long."""
+        o = self.opts
+        usage, notes = Usage(), []
+        repair: list[dict[str, str]] = []
+        best: tuple[int, str, bool] | None = None  # (distance from the band, text, ended)
+        max_tokens = int(o.max_words * o.tokens_per_word) + 16
+        attempts = 0
+        for attempt in range(1, o.max_retries + 2):
+            attempts = attempt
+            c = await self.model.complete(agent.messages + repair, max_tokens=max_tokens, temperature=o.temperature,
+                                          top_p=o.top_p, slot=agent.slot, seed=rng.randrange(2**31))
+            usage.add(c.usage)
+            text, fixes = clean_line(c.text, (agent.name,), (other.name,))
+            text, ended = take_end_mark(text)
+            notes += [f for f in fixes if f not in notes]
+            words = count_words(text)
+            if words > o.max_words:
+                trimmed = trim_to_words(text, o.max_words, o.min_words)
+                if trimmed is not None:
+                    notes.append("trimmed")
+                    text, words = trimmed, count_words(trimmed)
+            if o.min_words <= words <= o.max_words:
+                best = (0, text, ended)
+                break
+            dist = o.min_words - words if words < o.min_words else words - o.max_words
+            if words and (best is None or dist < best[0]):
+                best = (dist, text, ended)
+            key = "too_short" if words < o.min_words else "too_long"
+            repair = [{"role": "assistant", "content": c.text},
+                      {"role": "user", "content": self.prompts.render("repair", key, words=words,
+                                                                       min_words=o.min_words, max_words=o.max_words)}]
+        if best is None:
+            raise SimulationError(f"the {agent.role} model returned no usable text in {attempts} tries")
+        if best[0]:
+            notes.append("word_count_unmet")
+        return Turn(role=agent.role, text=best[1], timestamp=utc_now(), usage=usage, attempts=attempts,
+                    notes=notes), best[2]
+
+    async def _decide(self, customer: Agent, persona: Persona, products: list[Product],
+                      rng: random.Random) -> tuple[Outcome, Usage]:
+        schema = decision_schema([p.name for p in products])
+        prompt = self.prompts.render("decision", "prompt", name=persona.name)
+        usage = Usage()
+        outcome = Outcome(bought=None, error="no decision requested")
+        for _ in range(2):  # one retry: a constrained reply should parse, but a server may ignore the schema
+            c = await self.model.complete(customer.messages + [{"role": "user", "content": prompt}], max_tokens=80,
+                                          temperature=0.2, json_schema=schema, slot=customer.slot,
+                                          seed=rng.randrange(2**31))
+            usage.add(c.usage)
+            outcome = parse_decision(c.text.strip(), products)
+            if outcome.error is None:
+                break
+        return outcome, usage
+
+    async def run(self, dialogue: Dialogue, alternatives: list[Product], examples: str = "",
+                  slots: tuple[int, int] | None = None) -> Dialogue:
+        """Play the dialogue out; fills turns, outcome, usage and timing (status is the judge's job)."""
+        assert dialogue.product is not None
+        rng = random.Random(f"{dialogue.seed}:{dialogue.index}:talk")
+        products = [dialogue.product, *alternatives]
+        seller = rng.choice(self.world.seller_names)
+        store = self.world.stores.get(dialogue.persona.category, self.world.stores.get("default", "our store"))
+        salesperson, customer = self._agents(dialogue.persona, products, seller, store, examples, slots)
+        dialogue.started = utc_now()
+        dialogue.extra.update(seller=seller, store=store, alternatives=[p.id for p in alternatives])
+        t0 = time.perf_counter()
+        for _ in range(self.opts.max_exchanges):
+            for speaker, listener in ((salesperson, customer), (customer, salesperson)):
+                turn, ended = await self._speak(speaker, listener, rng)
+                dialogue.turns.append(turn)
+                dialogue.usage.add(turn.usage)
+                speaker.said(turn.text)
+                listener.hear(turn.text)
+            if ended:  # only the customer's end mark counts: it closes the exchange it ends
+                break
+        dialogue.outcome, usage = await self._decide(customer, dialogue.persona, products, rng)
+        dialogue.usage.add(usage)
+        dialogue.timing["generate"] = round(time.perf_counter() - t0, 3)
+        dialogue.finished = utc_now()
+        return dialogue

@@ -1,0 +1,61 @@
+"""Rules the simulator applies to every generated line: clean it, count its words, trim it to length."""
+from __future__ import annotations
+
+import re
+
+END_MARK = "[[END]]"
+_WORD = re.compile(r"[A-Za-z0-9$][\w'’$.,%-]*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
+# Labels a model puts before its own line or uses to start writing the other side's line.
+_ROLE_WORDS = (r"(?:sales\s*person|salesman|saleswoman|sales\s*rep(?:resentative)?|seller|dealer|agent|assistant"
+               r"|customer|buyer|user|client|shopper)")
+_LABEL = re.compile(rf"^\s*[*_#>\s]*(?:{_ROLE_WORDS}|[A-Z][a-z]+(?: \([^)]*\))?)\s*[*_]*\s*:\s*[*_]*\s*", re.I)
+_OTHER_LABEL = re.compile(rf"(?:^|\n|\s)[*_#>]*\s*(?:{_ROLE_WORDS})\s*[*_]*\s*:", re.I)
+
+
+def count_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+
+
+def trim_to_words(text: str, max_words: int, min_words: int) -> str | None:
+    """Cut at the last sentence boundary within max_words; None if that leaves fewer than min_words."""
+    kept: list[str] = []
+    total = 0
+    for s in sentences(text):
+        n = count_words(s)
+        if total + n > max_words:
+            break
+        kept.append(s)
+        total += n
+    return " ".join(kept) if kept and total >= min_words else None
+
+
+def clean_line(text: str, own_names: tuple[str, ...] = (), other_names: tuple[str, ...] = ()) -> tuple[str, list[str]]:
+    """Strip a leading role/name label, anything where the speaker starts writing the other side, and markup.
+
+    Returns the cleaned text and notes on what was removed.
+    """
+    notes: list[str] = []
+    out = text.replace("\r", "").strip()
+    m = _LABEL.match(out)
+    if m and (re.search(_ROLE_WORDS, m.group(0), re.I) or any(n.lower() in m.group(0).lower() for n in own_names if n)):
+        out = out[m.end():]
+        notes.append("role_prefix_removed")
+    cuts = [m.start() for m in [_OTHER_LABEL.search(out)] if m]
+    cuts += [m.start() for n in other_names if n for m in [re.search(rf"(?:^|\s){re.escape(n)}\s*:", out)] if m]
+    if cuts:
+        out = out[: min(cuts)]
+        notes.append("leakage_removed")
+    out = re.sub(r"\s+", " ", out.replace("**", "").replace("__", "")).strip().strip('"“”').strip()
+    return out, notes
+
+
+def take_end_mark(text: str) -> tuple[str, bool]:
+    """Remove the customer's end-of-conversation marker and say whether it was there."""
+    if END_MARK in text or "[END]" in text:
+        return text.replace(END_MARK, "").replace("[END]", "").strip(), True
+    return text, False

@@ -1,0 +1,92 @@
+"""The simulator's rules on text: leakage removal, word limits, trimming, decision parsing, prompt files."""
+import json
+
+import pytest
+
+from core.catalog import Catalog
+from core.errors import InputError
+from generate.prompts import load_prompts
+from generate.simulator import decision_schema, parse_decision
+from generate.text import clean_line, count_words, take_end_mark, trim_to_words
+
+
+def test_role_prefix_and_leakage_are_removed():
+    text, notes = clean_line("Salesperson: Welcome in! What brings you here today?\nCustomer: I need a car.",
+                             ("Alex",), ("Sam",))
+    assert text == "Welcome in! What brings you here today?"
+    assert notes == ["role_prefix_removed", "leakage_removed"]
+
+
+def test_own_name_prefix_and_other_agent_name_are_cut():
+    text, notes = clean_line("**Alex:** Happy to help. Sam: Great, thanks!", ("Alex",), ("Sam",))
+    assert text == "Happy to help."
+    assert "leakage_removed" in notes
+
+
+def test_clean_text_is_left_alone():
+    line = "Note the warranty: five years or 60,000 miles, whichever comes first."
+    assert clean_line(line, ("Alex",), ("Sam",)) == (line, [])
+
+
+def test_trim_cuts_at_a_sentence_boundary_within_the_limit():
+    text = "One two three four. Five six seven. Eight nine ten eleven twelve thirteen."
+    assert trim_to_words(text, 8, 3) == "One two three four. Five six seven."
+    assert trim_to_words(text, 8, 8) is None  # what fits is too short: regenerate instead
+
+
+def test_word_count_treats_prices_and_contractions_as_words():
+    assert count_words("It's $24,999 with a 5-year warranty.") == 6
+
+
+def test_end_mark_is_taken_out():
+    assert take_end_mark("Deal, I'll take it. [[END]]") == ("Deal, I'll take it.", True)
+    assert take_end_mark("Let me think.") == ("Let me think.", False)
+
+
+@pytest.fixture(scope="module")
+def cars():
+    return Catalog.load().in_category("car")[:3]
+
+
+def test_decision_parses_a_purchase(cars):
+    text = json.dumps({"bought": True, "product": cars[1].name, "price": cars[1].price})
+    o = parse_decision(text, cars)
+    assert (o.bought, o.product_id, o.price, o.error) == (True, cars[1].id, cars[1].price, None)
+
+
+def test_decision_refusal_and_malformed_replies(cars):
+    assert parse_decision('{"bought": false, "product": "none", "price": null}', cars).bought is False
+    broken = parse_decision('{"bought": tru', cars)
+    assert broken.bought is None and "not valid JSON" in broken.error and broken.raw == '{"bought": tru'
+    unknown = parse_decision('{"bought": true, "product": "Flying Car", "price": 5}', cars)
+    assert unknown.bought is None and "unknown product" in unknown.error
+    free = parse_decision(json.dumps({"bought": True, "product": cars[0].name, "price": 0}), cars)
+    assert free.bought is None and "positive price" in free.error
+
+
+def test_decision_schema_lists_only_products_in_play(cars):
+    enum = decision_schema([p.name for p in cars])["properties"]["product"]["enum"]
+    assert enum == [p.name for p in cars] + ["none"]
+
+
+def test_variant_file_extends_the_default():
+    concise = load_prompts("prompts/concise.toml")
+    default = load_prompts("prompts/default.toml")
+    assert concise.name == "concise"
+    assert concise.sections["customer"] == default.sections["customer"]
+    assert concise.sections["salesperson"]["system"] != default.sections["salesperson"]["system"]
+
+
+def test_prompt_file_problems_are_input_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n[salesperson\n')
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_prompts(bad)
+    partial = tmp_path / "partial.toml"
+    partial.write_text('name = "x"\n[salesperson]\nsystem = "hi"\n')
+    with pytest.raises(InputError, match=r"lacks the text \[salesperson\] opening"):
+        load_prompts(partial)
+    broken = tmp_path / "broken.toml"
+    broken.write_text('extends = "' + str((tmp_path.parent / "none.toml")) + '"\n')
+    with pytest.raises(InputError, match="cannot be read"):
+        load_prompts(broken)
