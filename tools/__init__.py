@@ -1,0 +1,1 @@
+"""Developer tools: the fault-injection server for tests and benchmarks."""
