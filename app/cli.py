@@ -27,8 +27,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _unit(x: str) -> float:
-    v = float(x)
-    if not 0.0 <= v <= 1.0:
+    try:
+        v = float(x)
+    except ValueError:  # argparse would otherwise say "invalid _unit value"
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {x!r}") from None
+    if not 0.0 <= v <= 1.0:  # also rejects nan
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {x}")
     return v
 
@@ -53,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--concurrency", type=int, help="dialogues in flight (default 4 embedded, 32 remote)")
     m.add_argument("--threads", type=int, help="embedded server CPU threads (default: all cores)")
     m.add_argument("--request-timeout", type=float, help="seconds per model request (default 120)")
+    m.add_argument("--max-request-retries", type=int,
+                   help="retries of a model request that failed transiently (429, 5xx, timeouts; default 5)")
     d = p.add_argument_group("dialogue")
     d.add_argument("--max-exchanges", type=int, help="salesperson/customer exchanges at most (default 5)")
     d.add_argument("--min-words", type=int, help="words per response at least (default 50)")
@@ -69,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--judge-base-url", help="separate OpenAI-compatible server for the LLM judge")
     j.add_argument("--judge-model", help="model name on --judge-base-url")
     j.add_argument("--toxicity", choices=["profanity-check", "detoxify"], help="toxicity classifier")
+    j.add_argument("--judge-weights", metavar="FILE", help="judge panel weights TOML (default data/judge/weights.toml)")
     j.add_argument("--reference", help="LMRL-Gym Car Dealer JSON to compare against (default: bundled)")
     j.add_argument("--bertscore-model", help="local encoder directory for BERTScore")
     j.add_argument("--no-report", dest="report", action="store_false", help="skip evaluation and report.html")
@@ -110,6 +116,29 @@ def _summary_lines(s: dict[str, Any], cfg: RunConfig, run: RunDir, seconds: floa
     return lines
 
 
+def _first_missing(path: Path) -> Path | None:
+    """The outermost directory a run at `path` would create (None if `path` exists): what a failure removes."""
+    path = path.absolute()
+    if path.exists():
+        return None
+    while not path.parent.exists():
+        path = path.parent
+    return path
+
+
+def _remove_new_run(path: Path, made: Path | None) -> None:
+    """Undo a run directory this invocation created; one that existed before (RunDir.create checked it was
+    empty) is only emptied."""
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+    elif path.is_dir():
+        for child in path.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+
+
 def _finish(run: RunDir, cfg: RunConfig, manifest: dict[str, Any], status: str,
             t0: float) -> tuple[dict[str, Any], float]:
     """Rebuild the final files from dialogues.jsonl and close the manifest (also after a failure)."""
@@ -131,7 +160,7 @@ def main_generate(argv: list[str]) -> int:
 
     ns = vars(build_parser().parse_args(argv))
     asked = _config_from(ns)
-    created = False
+    created, made = False, None
     if "resume" in ns:
         run = RunDir.open(Path(ns["resume"]))
         manifest = run.manifest()
@@ -144,7 +173,14 @@ def main_generate(argv: list[str]) -> int:
     else:
         cfg = RunConfig.from_dict(asked).validate()
         setup = load_setup(cfg)  # fail on bad files before creating anything
-        run = RunDir.create(Path(ns.get("out") or default_run_dir()))
+        out = Path(ns.get("out") or default_run_dir())
+        made = _first_missing(out)
+        try:
+            run = RunDir.create(out)
+        except InputError:
+            if made is not None:  # e.g. the probe write failed in directories just made; never touch existing ones
+                shutil.rmtree(made, ignore_errors=True)
+            raise
         created = True
         manifest = {"tool": "salesgen", "created": utc_now(), "config": cfg.to_dict(), "versions": _versions(),
                     "variants": [v.name for v in setup.variants], "status": "running"}
@@ -155,8 +191,8 @@ def main_generate(argv: list[str]) -> int:
         asyncio.run(generate(cfg, setup, run, progress, manifest))
     except BaseException as e:
         progress.close()
-        if isinstance(e, InputError) and created and not run.dialogues():
-            shutil.rmtree(run.path, ignore_errors=True)  # e.g. the server is down: leave nothing half-made behind
+        if isinstance(e, InputError) and created and not run.has_dialogues():
+            _remove_new_run(run.path, made)  # e.g. the server is down: leave nothing half-made behind
         else:
             _finish(run, cfg, manifest, "partial", t0)
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 import tomllib
 from contextlib import AsyncExitStack
@@ -22,9 +23,12 @@ from generate.hub import HUB_FILE, Hub, render_exemplars
 from generate.personas import load_persona_config, sample_pair
 from generate.prompts import DEFAULT_PROMPTS, PromptSet, load_prompts
 from generate.simulator import SimOptions, SimulationError, Simulator, World
-from judge.panel import Panel, PanelOptions
+from judge.panel import Panel, PanelOptions, load_weights
 from llm.backend import open_chat_model
 from llm.base import ChatModel, LLMError
+from llm.models import resolve_model
+from llm.openai_chat import is_loopback_url
+from llm.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 WORLD_FILE = Path(__file__).resolve().parent.parent / "data" / "world.toml"
@@ -50,8 +54,25 @@ def load_setup(cfg: RunConfig) -> Setup:
     persona_cfg = load_persona_config(cfg.personas) if cfg.personas else load_persona_config()
     with open(WORLD_FILE, "rb") as fh:
         w = tomllib.load(fh)
-    world = World(seller_names=w["seller_names"], stores=w["stores"], behaviours={**persona_cfg.personalities, **persona_cfg.temperaments})
+    world = World(seller_names=w["seller_names"], stores=w["stores"],
+                  behaviours={**persona_cfg.personalities, **persona_cfg.temperaments})
+    preflight(cfg)
     return Setup(catalog, variants, persona_cfg, world)
+
+
+def preflight(cfg: RunConfig) -> None:
+    """Check what a run would otherwise find wrong only after creating its directory (or after generating)."""
+    load_weights(cfg.judge_weights)
+    if cfg.report and cfg.reference:
+        from evaluate.references import load_reference
+
+        load_reference(cfg.reference)
+    for url in (cfg.base_url, cfg.judge_base_url if cfg.llm_judge else None):
+        # A remote server without a key fails here, before any network access (llm.backend checks it again).
+        if url and not is_loopback_url(url) and not os.environ.get(cfg.api_key_env):
+            raise InputError(f"No API key: set the environment variable {cfg.api_key_env} for {url}.")
+    if cfg.base_url is None:
+        resolve_model(cfg.model, cfg.model_path)  # unknown name, missing or non-GGUF file; hashes are cached
 
 
 def alternatives(product: Product, catalog: Catalog) -> list[Product]:
@@ -99,26 +120,29 @@ class Runner:
         cfg = self.cfg
         sim = Simulator(model, prompts, self.setup.world, self.opts)
         hub = Hub(prompts.name, path=Path(cfg.hub) / HUB_FILE if cfg.hub else None)
-        hub.seed(self.run.dialogues())
+        hub.seed(Dialogue.from_dict(rec) for _, rec in self.run.scan()  # streamed: the hub keeps a bounded few
+                 if rec.get("variant") == prompts.name and rec.get("status") == KEPT)
         width = cfg.in_flight
-        slot_pool: asyncio.Queue[tuple[int, int] | None] = asyncio.Queue()
-        for p in range(width):
-            slot_pool.put_nowait((2 * p, 2 * p + 1) if model.supports_slots else None)
+        free_slots = [(2 * p, 2 * p + 1) if model.supports_slots else None for p in reversed(range(width))]
+        # A slot pair goes back to the pool when its task's result is taken below, not in a done callback: a task
+        # can be done() (and out of `pending`) before its callbacks have run, which emptied the pool at speed.
+        slots_of: dict[asyncio.Task[Dialogue], tuple[int, int] | None] = {}
         pending: set[asyncio.Task[Dialogue]] = set()
         index = 0
         with self.run.writer(DIALOGUES) as out, self.run.writer(DISCARDED_FILE) as disc:
             while True:
                 while (state.kept < cfg.num_dialogues and index < cfg.attempts and len(pending) < width):
                     if index not in state.done:
-                        slots = slot_pool.get_nowait()
+                        slots = free_slots.pop()
                         task = asyncio.create_task(self._one(sim, panel, hub, prompts.name, index, slots))
-                        task.add_done_callback(lambda _t, s=slots: slot_pool.put_nowait(s))
+                        slots_of[task] = slots
                         pending.add(task)
                     index += 1
                 if not pending:
                     break
                 finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in finished:
+                    free_slots.append(slots_of.pop(task))
                     d = task.result()
                     out.write(d.to_dict())
                     if d.status != KEPT:
@@ -137,30 +161,36 @@ async def generate(cfg: RunConfig, setup: Setup, run: RunDir, progress: Progress
                    manifest: dict[str, Any]) -> None:
     """Generate and judge every variant; dialogues already in the run directory are skipped (resume)."""
     states = {v.name: VariantState() for v in setup.variants}
-    for d in run.dialogues():
-        if d.variant in states:
-            states[d.variant].done.add(d.index)
-            states[d.variant].kept += d.status == KEPT
-            progress.done(d.status)
+    finished: dict[str, tuple[str, int, str]] = {}  # id -> (variant, index, status); the last record wins
+    for _, rec in run.scan():
+        finished[rec["id"]] = (rec.get("variant", ""), int(rec.get("index", -1)), rec.get("status", ""))
+    for variant, index, status in finished.values():
+        if variant in states:
+            states[variant].done.add(index)
+            states[variant].kept += status == KEPT
+            progress.done(status)
     async with AsyncExitStack() as stack:
         judge_slots = 1 if cfg.llm_judge and not cfg.judge_base_url else 0
+        retry = RetryPolicy(max_attempts=cfg.max_request_retries + 1) if cfg.max_request_retries is not None else None
         model = await stack.enter_async_context(open_chat_model(
             base_url=cfg.base_url, model=cfg.model, model_path=cfg.model_path, api_key_env=cfg.api_key_env,
             n_parallel=2 * cfg.in_flight + judge_slots, threads=cfg.threads, temperature=cfg.temperature,
-            top_p=cfg.top_p, timeout=cfg.request_timeout, max_concurrency=cfg.in_flight + judge_slots))
+            top_p=cfg.top_p, timeout=cfg.request_timeout, max_concurrency=cfg.in_flight + judge_slots, retry=retry))
         judge_model = model
         if cfg.llm_judge and cfg.judge_base_url:
             judge_model = await stack.enter_async_context(open_chat_model(
                 base_url=cfg.judge_base_url, model=cfg.judge_model, api_key_env=cfg.api_key_env,
-                timeout=cfg.request_timeout, temperature=0.0, top_p=1.0))
+                timeout=cfg.request_timeout, temperature=0.0, top_p=1.0, retry=retry))
             manifest["judge_model"] = judge_model.info.to_manifest()
         panel = Panel.build(setup.catalog, PanelOptions(
             min_words=cfg.min_words, max_words=cfg.max_words, max_exchanges=cfg.max_exchanges,
-            llm=judge_model if cfg.llm_judge else None, use_llm_judge=cfg.llm_judge, toxicity=cfg.toxicity))
+            llm=judge_model if cfg.llm_judge else None, use_llm_judge=cfg.llm_judge, toxicity=cfg.toxicity,
+            weights_path=cfg.judge_weights))
         manifest["model"] = model.info.to_manifest()
         manifest["judge"] = panel.describe()
         run.write_manifest(manifest)
         runner = Runner(cfg, setup, run, progress)
+        progress.start()
         for prompts in setup.variants:
             await runner.variant(model, panel, prompts, states[prompts.name])
         write_atomic(run.file("hub.json"), json.dumps(runner.hubs, indent=1, ensure_ascii=False))

@@ -24,6 +24,7 @@ class RunConfig:
     temperature: float = 0.7
     top_p: float = 0.9
     request_timeout: float = 120.0
+    max_request_retries: int | None = None  # retries of a failed model request; None: llm.retry's default (5)
     concurrency: int | None = None  # dialogues in flight; None: 4 embedded, 32 remote
     threads: int | None = None  # embedded server threads; None: all cores
     # dialogue shape
@@ -42,6 +43,7 @@ class RunConfig:
     judge_base_url: str | None = None
     judge_model: str | None = None
     toxicity: str = "profanity-check"
+    judge_weights: str | None = None  # None: data/judge/weights.toml
     # evaluation
     reference: str | None = None
     bertscore_model: str | None = None
@@ -69,6 +71,8 @@ class RunConfig:
         need(0.0 <= self.temperature <= 2.0, f"--temperature must be between 0 and 2 (got {self.temperature}).")
         need(0.0 < self.top_p <= 1.0, f"--top-p must be above 0 and at most 1 (got {self.top_p}).")
         need(self.request_timeout > 0, f"--request-timeout must be positive (got {self.request_timeout}).")
+        need(self.max_request_retries is None or 0 <= self.max_request_retries <= 20,
+             f"--max-request-retries must be between 0 and 20 (got {self.max_request_retries}).")
         need(self.concurrency is None or 1 <= self.concurrency <= 1024,
              f"--concurrency must be between 1 and 1024 (got {self.concurrency}).")
         need(self.threads is None or self.threads >= 1, f"--threads must be at least 1 (got {self.threads}).")
@@ -95,7 +99,8 @@ class RunConfig:
 
 
 # Options that may change between a run and its resumption: they do not change what is generated.
-RESUMABLE = {"concurrency", "threads", "request_timeout", "report", "reference", "bertscore_model", "max_attempts"}
+RESUMABLE = {"concurrency", "threads", "request_timeout", "max_request_retries", "report", "reference",
+             "bertscore_model", "max_attempts"}
 
 
 def resume_conflicts(saved: RunConfig, asked: dict[str, Any]) -> list[str]:

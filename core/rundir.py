@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from core.dialogue import Dialogue
 from core.errors import InputError
-from core.jsonl import JsonlWriter, read_jsonl
+from core.jsonl import JsonlWriter, read_at, read_jsonl, scan_jsonl
 
 DIALOGUES = "dialogues.jsonl"  # every finished dialogue: kept, discarded or failed
 DISCARDED = "discarded.jsonl"  # id, score and reasons of each discarded or failed dialogue
@@ -37,6 +38,7 @@ def write_atomic(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; outputs are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -92,6 +94,16 @@ class RunDir:
             d = Dialogue.from_dict(rec)
             by_id[d.id] = d
         return list(by_id.values())
+
+    def scan(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(byte offset, record) of every line of dialogues.jsonl, streamed; duplicates are the caller's to drop."""
+        return scan_jsonl(self.file(DIALOGUES))
+
+    def dialogue_at(self, offset: int) -> Dialogue:
+        return Dialogue.from_dict(read_at(self.file(DIALOGUES), offset))
+
+    def has_dialogues(self) -> bool:
+        return next(iter(self.scan()), None) is not None
 
     def writer(self, name: str) -> JsonlWriter:
         return JsonlWriter(self.file(name))

@@ -18,6 +18,18 @@ REQUIRED = {
     "decision": ("prompt",),
     "repair": ("too_short", "too_long", "off_role"),
 }
+_WORDS = ("min_words", "max_words")
+# The values the simulator supplies to each required text: a placeholder outside these fails at load, not mid-run.
+PLACEHOLDERS = {
+    ("salesperson", "system"): {"seller_name", "store", "category", "catalog_facts", "examples", *_WORDS},
+    ("salesperson", "opening"): set(),
+    ("customer", "system"): {"name", "needs", "personality", "personality_behaviour", "strategy", "must_haves",
+                             "brand_line", "budget", "budget_rule", *_WORDS},
+    ("decision", "prompt"): {"name"},
+    ("repair", "too_short"): {"words", *_WORDS},
+    ("repair", "too_long"): {"words", *_WORDS},
+    ("repair", "off_role"): {"speaker", *_WORDS},
+}
 
 
 @dataclass
@@ -57,8 +69,24 @@ def load_prompts(path: Path | str = DEFAULT_PROMPTS, _seen: tuple[Path, ...] = (
         for key in keys:
             if not isinstance(sections.get(sec, {}).get(key), str):
                 raise InputError(f"Prompt file {path} lacks the text [{sec}] {key}.")
-            try:
-                list(string.Formatter().parse(sections[sec][key]))
-            except ValueError as e:
-                raise InputError(f"Prompt file {path}: [{sec}] {key} has a broken placeholder ({e}).") from None
+    for sec, body in sections.items():
+        for key, text in body.items():
+            _check_placeholders(path, sec, key, text)
     return PromptSet(name=str(data.get("name") or path.stem), path=path, sections=sections)
+
+
+def _check_placeholders(path: Path, sec: str, key: str, text: str) -> None:
+    """Only plain {name} fields: str.format would follow {x.attr} and {x[key]} into Python objects."""
+    where = f"Prompt file {path}: [{sec}] {key}"
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
+    except ValueError as e:
+        raise InputError(f"{where} has a broken placeholder ({e}); write literal braces as {{{{ and }}}}.") from None
+    allowed = PLACEHOLDERS.get((sec, key))
+    for name, spec, conv in fields:
+        shown = "{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}"
+        if not name.isidentifier() or spec or conv:
+            raise InputError(f"{where} has the placeholder {shown}; only plain names like {{name}} are allowed.")
+        if allowed is not None and name not in allowed:
+            known = ", ".join("{" + n + "}" for n in sorted(allowed)) or "none"
+            raise InputError(f"{where} has the unknown placeholder {shown} (known here: {known}).")

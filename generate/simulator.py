@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -80,7 +81,8 @@ def parse_decision(text: str, products: list[Product]) -> Outcome:
     price = data.get("price")
     if product is None:
         return Outcome(bought=None, product_name=name, raw=text, error=f"bought an unknown product \"{name}\"")
-    if isinstance(price, bool) or not isinstance(price, int | float) or price <= 0:
+    # json.loads accepts NaN and Infinity, which would later break int() in the Car Dealer output.
+    if isinstance(price, bool) or not isinstance(price, int | float) or not math.isfinite(price) or price <= 0:
         return Outcome(bought=None, product_id=product.id, product_name=product.name, raw=text,
                        error="bought without a positive price")
     return Outcome(bought=True, product_id=product.id, product_name=product.name, price=float(price), raw=text)
