@@ -111,7 +111,7 @@ def _summary_lines(s: dict[str, Any], cfg: RunConfig, run: RunDir, seconds: floa
         lines.append(f"Discarded or failed because of: {top}.")
     if s["failed"]:
         lines.append(f"PARTIAL RUN: {s['failed']} dialogues failed (see discarded.jsonl); --resume {run.path} "
-                     "retries nothing already finished.")
+                     "tries the failed ones again and keeps everything finished.")
     lines.append(f"Run directory: {run.path}")
     return lines
 

@@ -165,7 +165,7 @@ async def generate(cfg: RunConfig, setup: Setup, run: RunDir, progress: Progress
     for _, rec in run.scan():
         finished[rec["id"]] = (rec.get("variant", ""), int(rec.get("index", -1)), rec.get("status", ""))
     for variant, index, status in finished.values():
-        if variant in states:
+        if variant in states and status != FAILED:  # a resumed run tries its failed dialogues again
             states[variant].done.add(index)
             states[variant].kept += status == KEPT
             progress.done(status)

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import openai
 
+from core.errors import InputError
 from llm.base import LLMError
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,9 @@ _REFUSED = ("ConnectionRefusedError", "ClientConnectorError", "ConnectError", "g
 _DROPPED = ("ServerDisconnectedError", "RemoteProtocolError", "ClientOSError", "ConnectionResetError", "ReadError")
 
 
+_FATAL = (401, 403, 404)
+
+
 def classify(exc: BaseException) -> Failure:
     """Which failures are worth another try: 408, 429, 5xx, connection errors, timeouts, malformed replies."""
     if isinstance(exc, openai.APIConnectionError):
@@ -149,6 +153,10 @@ async def with_retries(
             if not failure.retryable:
                 if not isinstance(exc, openai.APIError):
                     raise  # not the server's doing: a bug here deserves its traceback
+                if isinstance(exc, openai.APIStatusError) and exc.status_code in _FATAL:
+                    # a wrong key or model name fails every later request too: stop the run (exit 2)
+                    raise InputError(f"The model server refused the request ({failure.cause}); "
+                                     "check the API key and --model.") from exc
                 raise LLMError(f"The model server rejected the request: {failure.cause}.") from exc
             elapsed = clock() - start
             if attempt >= policy.max_attempts:

@@ -161,3 +161,27 @@ def test_many_dialogues_in_flight_against_an_instant_server(fault_server, tmp_pa
     srv, out, proc = run_case(fault_server, tmp_path, {}, flags)
     recs = check_every_dialogue_accounted_for(out, proc, flags)
     assert proc.returncode == 0 and len(recs) == 60
+
+
+def test_a_rejected_key_stops_the_run_with_exit_2(fault_server, tmp_path):
+    # 401 fails every later request too: one clear line, not a run of identical failures.
+    faults = {"script": ["ok"] * 12 + ["401"] * 50}  # two dialogues of 5 requests finish first
+    flags = {"num_dialogues": 5, "max_attempts": 10, "concurrency": 1, "min_score": 0.0}
+    srv, out, proc = run_case(fault_server, tmp_path, faults, flags)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = [x for x in proc.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "refused" in lines[0] and "API key" in lines[0]
+    assert srv.stats["401"] == 1  # stopped at the first refusal
+    assert len(records(out)) == 2 and all(r["status"] != "failed" for r in records(out))
+    assert json.loads((out / "manifest.json").read_text())["status"] == "partial"
+
+
+def test_resume_tries_failed_dialogues_again(fault_server, tmp_path):
+    faults, flags = CASES["always-500"]
+    srv, out, proc = run_case(fault_server, tmp_path, faults, flags)
+    assert proc.returncode == 1 and {r["status"] for r in records(out)} == {"failed"}
+    srv.config.update({"rate_500": 0.0})
+    resumed = run_cli(["--resume", str(out), "--quiet"], timeout=120)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    latest = {r["id"]: r["status"] for r in records(out)}  # the last record of an id wins
+    assert set(latest.values()) == {"kept"} and len(latest) == flags["num_dialogues"]
