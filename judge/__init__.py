@@ -1,0 +1,1 @@
+"""Judges and the panel that combines them (see judge/panel.py and data/judge/weights.toml)."""

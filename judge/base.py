@@ -1,0 +1,94 @@
+"""What every judge shares: the options it sees, the context it is built with, and the registry by name."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from core.catalog import Catalog
+from core.dialogue import Dialogue, Verdict
+
+if TYPE_CHECKING:
+    from judge.resources import Resources
+    from llm.base import ChatModel
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "judge"
+
+
+@dataclass
+class PanelOptions:
+    min_words: int | None = 50  # None: imported data whose turns were never held to a length
+    max_words: int | None = 75
+    max_exchanges: int | None = 5
+    llm: ChatModel | None = None  # the judge model; the LLM judge is skipped without one
+    use_llm_judge: bool = True
+    toxicity: str = "profanity-check"  # or "detoxify" (needs a local checkpoint, see judge/resources.py)
+    weights_path: Path | str | None = None  # default data/judge/weights.toml
+    detoxify_checkpoint: Path | str | None = None  # overrides $SALESGEN_DETOXIFY_CHECKPOINT
+    llm_concurrency: int = 4  # LLM judge calls in flight across dialogues
+
+
+@dataclass
+class JudgeContext:
+    catalog: Catalog
+    options: PanelOptions
+    resources: Resources
+    params: dict[str, Any] = field(default_factory=dict)  # the judge's own table in weights.toml
+
+
+class Judge:
+    """A criterion. Subclasses set `name`, list the shared models they need, and implement `judge`.
+
+    `judge` returns None when the criterion does not apply to this dialogue (e.g. word limits on imported
+    data); the panel then leaves it out rather than scoring it.
+    """
+
+    name: ClassVar[str] = ""
+    needs: ClassVar[tuple[str, ...]] = ()  # resource names loaded once per panel: embedder, profanity, ...
+    is_async: ClassVar[bool] = False
+
+    def __init__(self, ctx: JudgeContext):
+        self.ctx = ctx
+
+    def param(self, key: str, default: Any) -> Any:
+        return self.ctx.params.get(key, default)
+
+    def judge(self, dialogue: Dialogue) -> Verdict | None:
+        raise NotImplementedError
+
+    async def ajudge(self, dialogue: Dialogue) -> Verdict | None:
+        return self.judge(dialogue)
+
+    def describe(self) -> dict[str, Any]:
+        return {}
+
+
+_REGISTRY: dict[str, type[Judge]] = {}
+
+
+def register(cls: type[Judge]) -> type[Judge]:
+    """Class decorator: makes a judge available under its `name` to weights.toml."""
+    if not cls.name:
+        raise ValueError(f"{cls.__qualname__} has no name")
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"two judges are named {cls.name!r}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def registry() -> dict[str, type[Judge]]:
+    """Every judge in judge/judges/, imported on first use so a new judge is just a new file."""
+    import judge.judges as pkg
+
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        importlib.import_module(f"{pkg.__name__}.{mod.name}")
+    return dict(_REGISTRY)
+
+
+def verdict(name: str, score: float, reason: str, evidence: list[str] | None = None, veto: bool = False,
+            **details: Any) -> Verdict:
+    """A Verdict with the score rounded for readable records."""
+    return Verdict(judge=name, score=round(max(0.0, min(1.0, score)), 4), reason=reason,
+                   evidence=list(evidence or []), veto=veto, details=details)

@@ -1,0 +1,354 @@
+"""Rule-based claim extraction: what the salesperson states as fact, checked against the catalog.
+
+Each claim is classified the way openai/evals 'fact' compares an answer with an expert's: supported (the catalog
+says so), contradicted (the catalog says otherwise), unsupported (the catalog says nothing either way) or
+immaterial (an echo of the customer's own words, a question, a stated need).
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from core.catalog import Catalog
+from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Product
+from judge.base import DATA_DIR
+from judge.prices import Money, find_money, same_amount
+from judge.text import regex_sentences
+from judge.vocab import feature_phrases, norm, product_blob, product_index
+
+SUPPORTED, CONTRADICTED, UNSUPPORTED, IMMATERIAL = "supported", "contradicted", "unsupported", "immaterial"
+_NUM = r"(?<![\w.,$])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+
+
+def money(x: float) -> str:
+    return f"${x:,.0f}" if float(x).is_integer() else f"${x:,.2f}"
+
+
+@dataclass
+class Claim:
+    kind: str  # price, discount, monthly, amount, spec, warranty, financing, returns, feature, product
+    turn: int  # 0-based index into dialogue.turns
+    text: str  # the words that make the claim
+    sentence: str
+    status: str
+    note: str
+    subject: str | None = None  # id of the product the claim is about
+    value: float | None = None
+    positive: bool = True  # features: "has X" (True) or "has no X" (False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "sentence"}
+
+
+@dataclass
+class Rules:
+    units: dict[str, str]  # spelling -> canonical
+    unit_rx: re.Pattern[str]
+    key_units: dict[str, str]
+    cues: dict[str, re.Pattern[str]]
+    not_products: set[str] = field(default_factory=set)
+
+
+def load_rules() -> Rules:
+    raw = tomllib.loads((DATA_DIR / "claims.toml").read_text(encoding="utf-8"))
+    spellings = {s: canon for canon, forms in raw["units"].items() for s in forms}
+    alt = "|".join(sorted(spellings, key=len, reverse=True))
+    # A number, an optional range ("16-20.5"), an optional hyphen ("30-day"), then a unit not followed by a letter.
+    unit_rx = re.compile(rf"{_NUM}(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?\s*-?\s*({alt})(?![a-z])", re.I)
+    cues = {k: re.compile(v, re.I) for k, v in raw["cues"].items()}
+    return Rules(spellings, unit_rx, raw["spec_key_units"], cues, {norm(p) for p in raw["products"]["not_products"]})
+
+
+def _canon(rules: Rules, spelling: str) -> str:
+    s = spelling.lower()
+    for form, canon in rules.units.items():
+        if re.fullmatch(form, s, re.I):
+            return canon
+    return s
+
+
+_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+                 "fifty": 50, "sixty": 60, "ninety": 90}
+_WORD_NUMBER_RX = re.compile(r"\b(" + "|".join(_WORD_NUMBERS) + r")\b(?=[\s-]+[a-z%])", re.I)
+
+
+def _digits_for_words(text: str) -> str:
+    """'a three-year warranty' -> 'a 3-year warranty', so spelled-out terms are checked like digits."""
+    return _WORD_NUMBER_RX.sub(lambda m: str(_WORD_NUMBERS[m.group(1).lower()]), text)
+
+
+def numbers_with_units(rules: Rules, text: str) -> list[tuple[float, str, int, int]]:
+    """(value, canonical unit, start, end) for each number-with-unit in the text; ranges give both ends.
+
+    Spelled-out numbers count too; their offsets then refer to the text with digits substituted.
+    """
+    out = []
+    text = _digits_for_words(text)
+    for m in rules.unit_rx.finditer(text):
+        unit = _canon(rules, m.group(3))
+        for g in (1, 2):
+            if m.group(g):
+                out.append((float(m.group(g).replace(",", "")), unit, m.start(), m.end()))
+    return out
+
+
+class ProductFacts:
+    """A product's numbers by unit and money amounts, gathered once from its catalog entry."""
+
+    def __init__(self, rules: Rules, p: Product):
+        self.product = p
+        self.blob = product_blob(p)
+        self.by_unit: dict[str, set[float]] = {}
+        self.policy_units: dict[str, dict[str, set[float]]] = {}
+        texts = [p.name, *p.features, *(str(v) for v in p.specs.values() if not isinstance(v, int | float))]
+        for key, v in p.specs.items():
+            unit = self._key_unit(rules, key)
+            if unit and isinstance(v, int | float) and not isinstance(v, bool):
+                self.by_unit.setdefault(unit, set()).add(float(v))
+            elif unit and isinstance(v, str):
+                for num in re.findall(r"\d+(?:\.\d+)?", v):
+                    self.by_unit.setdefault(unit, set()).add(float(num))
+        for t in texts:
+            for val, unit, _, _ in numbers_with_units(rules, t):
+                self.by_unit.setdefault(unit, set()).add(val)
+        for kind, t in p.policies.items():
+            bucket = self.policy_units.setdefault(kind, {})
+            for val, unit, _, _ in numbers_with_units(rules, str(t)):
+                bucket.setdefault(unit, set()).add(val)
+        # Features such as "12-year warranty" or "100-night trial" are policy facts too.
+        for f in p.features:
+            for kind in ("warranty", "returns"):
+                if rules.cues[kind].search(f):
+                    for val, unit, _, _ in numbers_with_units(rules, f):
+                        self.policy_units.setdefault(kind, {}).setdefault(unit, set()).add(val)
+        self.amounts = {m.value for t in [*p.policies.values(), *texts] for m in find_money(str(t))}
+        if "percent" not in self.by_unit:
+            self.by_unit["percent"] = set()
+
+    @staticmethod
+    def _key_unit(rules: Rules, key: str) -> str | None:
+        if "_per_" in key:
+            return None
+        toks = key.lower().split("_")
+        for i in range(len(toks) - 1, -1, -1):
+            pair = "_".join(toks[i - 1:i + 1]) if i > 0 else ""
+            if pair in rules.key_units:  # "cu_ft" before "ft"
+                return rules.key_units[pair]
+            if toks[i] in rules.key_units:
+                return rules.key_units[toks[i]]
+        return None
+
+
+def _matches(value: float, known: set[float], hedged: bool) -> bool:
+    tol = 0.1 if hedged else 0.02
+    return any(abs(value - k) <= max(0.01, tol * abs(k)) for k in known)
+
+
+class ClaimExtractor:
+    """Reads the salesperson's sentences and classifies every checkable claim; build once per panel."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.rules = load_rules()
+        self.index = product_index(catalog)
+        self.features = feature_phrases(catalog)
+        self._feature_rx = re.compile(r"(?<![a-z0-9])(?:" + "|".join(
+            r"[\s\-]*".join(map(re.escape, f.split())) for f in self.features) + r")(?![a-z0-9])", re.I)
+        all_features = sorted({f for p in catalog.products for f in p.features}, key=len, reverse=True)
+        self._mask_rx = re.compile("|".join(map(re.escape, all_features)), re.I) if all_features else None
+        self._facts: dict[str, ProductFacts] = {}
+        brands = sorted({p.brand for p in catalog.products if p.brand}, key=len, reverse=True)
+        self._brand_rx = re.compile(r"\b(" + "|".join(map(re.escape, brands)) +
+                                    r")((?:[ \t]+(?:[A-Z0-9][\w\-.+]*[\w+]|[A-Z0-9])){1,3})") if brands else None
+
+    def facts(self, p: Product) -> ProductFacts:
+        if not p.id:  # an imported record's product (Car Dealer MSRP only): not in the catalog, not cached
+            return ProductFacts(self.rules, p)
+        if p.id not in self._facts:
+            self._facts[p.id] = ProductFacts(self.rules, p)
+        return self._facts[p.id]
+
+    def extract(self, dialogue: Dialogue) -> list[Claim]:
+        in_play = dialogue.product
+        if in_play is not None and not in_play.name:
+            in_play = replace(in_play, name="the product")  # imported records may carry only an MSRP
+        said_by_customer: list[str] = []
+        claims: list[Claim] = []
+        for i, turn in enumerate(dialogue.turns):
+            if turn.role == CUSTOMER:
+                said_by_customer.append(turn.text)
+                continue
+            if turn.role != SALESPERSON:
+                continue
+            customer_text = " ".join(said_by_customer)
+            negotiating = self.rules.cues["negotiation"].search(customer_text) is not None
+            # "It" in a new turn most likely means the product in play; another product named in a sentence
+            # stays the subject until the end of that turn.
+            subject = in_play
+            for sent in regex_sentences(turn.text):
+                mentions = self.index.find(sent)
+                if mentions:
+                    subject = self._subject(mentions, in_play)
+                claims += [self._product_claim(i, sent, m, in_play) for m in mentions]
+                claims += self._invented_products(i, sent)
+                if subject is None:
+                    continue
+                claims += self._money_claims(i, sent, subject, customer_text, negotiating)
+                claims += self._unit_claims(i, sent, subject, customer_text)
+                claims += self._feature_claims(i, sent, subject)
+        return claims
+
+    @staticmethod
+    def _subject(mentions, in_play: Product | None) -> Product:
+        # The last product named in the sentence is what the rest of it talks about; an ambiguous name
+        # ("the Elantra") that fits the product in play means the product in play.
+        last = mentions[-1]
+        if in_play is not None and any(p.id == in_play.id for p in last.products):
+            return in_play
+        return last.products[0]
+
+    def _product_claim(self, i: int, sent: str, m, in_play: Product | None) -> Claim:
+        names = " or ".join(p.name for p in m.products)
+        ids = [p.id for p in m.products]
+        subject = in_play.id if in_play is not None and in_play.id in ids else ids[0]
+        return Claim("product", i, m.text, sent, SUPPORTED, f"a catalog product ({names})", subject)
+
+    def _invented_products(self, i: int, sent: str) -> list[Claim]:
+        if self._brand_rx is None:
+            return []
+        masked = self._mask_rx.sub(lambda m: " " * len(m.group(0)), sent) if self._mask_rx else sent
+        out = []
+        for m in self._brand_rx.finditer(masked):
+            cand = norm(m.group(0))
+            if cand in self.rules.not_products or any(cand.startswith(n) for n in self.rules.not_products):
+                continue
+            keys = self.index.aliases
+            exists = any(k.startswith(cand) or cand.startswith(k + " ") or cand == k for k in keys)
+            if not exists:
+                out.append(Claim("product", i, m.group(0).strip(), sent, CONTRADICTED,
+                                 f"\"{m.group(0).strip()}\" is not a product in the catalog"))
+        return out
+
+    def _money_claims(self, i: int, sent: str, p: Product, customer_text: str, negotiating: bool) -> list[Claim]:
+        out = []
+        cues = self.rules.cues
+        echoed = {m.value for m in find_money(customer_text)}
+        f = self.facts(p)
+        for m in find_money(sent):
+            before, after = sent[:m.start], sent[m.end:]
+            c = self._money_claim(i, sent, m, before, after, p, f, echoed, cues, negotiating)
+            if c is not None:
+                out.append(c)
+        return out
+
+    def _money_claim(self, i, sent, m: Money, before, after, p, f, echoed, cues, negotiating) -> Claim | None:
+        v, label = m.value, m.text
+        floor = p.min_price
+        if cues["monthly"].search(after):
+            ok = any(same_amount(v, a) for a in f.amounts)
+            return Claim("monthly", i, label, sent, SUPPORTED if ok else UNSUPPORTED,
+                         "a monthly amount the catalog states" if ok else "a monthly amount the catalog does not state",
+                         p.id, v)
+        if cues["discount_after"].search(after) or cues["discount_before"].search(before[-30:]):
+            final = p.price - v
+            if floor is not None and final < floor - 0.5:
+                return Claim("discount", i, label, sent, CONTRADICTED,
+                             f"a {money(v)} discount takes {p.name} to {money(final)}, below its lowest allowed "
+                             f"price {money(floor)}", p.id, v)
+            return Claim("discount", i, label, sent, SUPPORTED, f"a discount within the allowed range for {p.name}",
+                         p.id, v)
+        if same_amount(v, p.price):
+            return Claim("price", i, label, sent, SUPPORTED, f"the list price of {p.name}", p.id, v)
+        if any(same_amount(v, a) for a in f.amounts):
+            return Claim("amount", i, label, sent, SUPPORTED, f"an amount in the catalog entry of {p.name}", p.id, v)
+        if any(same_amount(v, e) for e in echoed) or cues["budget"].search(before[-40:]):
+            return Claim("amount", i, label, sent, IMMATERIAL, "the customer's own figure or budget", p.id, v)
+        if v < 0.5 * p.price or v > 1.5 * p.price:
+            return Claim("amount", i, label, sent, UNSUPPORTED, f"an amount the catalog entry of {p.name} does not "
+                         f"state", p.id, v)
+        strict = cues["list_price_strict"].search(before[-40:]) is not None
+        listed = strict or cues["list_price"].search(before[-40:]) is not None
+        if v > p.price:
+            return Claim("price", i, label, sent, CONTRADICTED,
+                         f"{label} is above the list price of {p.name} ({money(p.price)})", p.id, v)
+        if floor is not None and v < floor - 0.5:
+            return Claim("price", i, label, sent, CONTRADICTED,
+                         f"{label} is below the lowest allowed price of {p.name} ({money(floor)}; list "
+                         f"{money(p.price)})", p.id, v)
+        if strict or (listed and not negotiating):
+            # Before any haggling, a price below list said as "the price" misstates the list price.
+            return Claim("price", i, label, sent, CONTRADICTED,
+                         f"{label} is given as the price, but {p.name} lists at {money(p.price)}", p.id, v)
+        return Claim("price", i, label, sent, SUPPORTED,
+                     f"an offer within the allowed range for {p.name} ({money(floor or 0)}-{money(p.price)})",
+                     p.id, v)
+
+    def _policy_kind(self, sent: str) -> str | None:
+        for kind in ("warranty", "financing", "returns"):
+            if self.rules.cues[kind].search(sent):
+                return kind
+        return None
+
+    def _unit_claims(self, i: int, sent: str, p: Product, customer_text: str) -> list[Claim]:
+        out = []
+        f = self.facts(p)
+        echoed = {(v, u) for v, u, _, _ in numbers_with_units(self.rules, customer_text)}
+        policy = self._policy_kind(sent)
+        seen: set[tuple[float, str]] = set()
+        for v, unit, a, b in numbers_with_units(self.rules, sent):
+            if (v, unit) in seen:
+                continue
+            seen.add((v, unit))
+            frag = _digits_for_words(sent)[a:b]
+            hedged = self.rules.cues["hedge"].search(_digits_for_words(sent)[:a]) is not None
+            if (v, unit) in echoed:
+                out.append(Claim("spec", i, frag, sent, IMMATERIAL, "repeats the customer's figure", p.id, v))
+                continue
+            policy_units = f.policy_units.get(policy, {}) if policy else {}
+            if policy and (unit in policy_units or unit in ("years", "months", "days", "percent")):
+                known = policy_units.get(unit, set())
+                if _matches(v, known, hedged):
+                    out.append(Claim(policy, i, frag, sent, SUPPORTED, f"matches the {policy} terms", p.id, v))
+                elif known:
+                    out.append(Claim(policy, i, frag, sent, CONTRADICTED,
+                                     f"the {policy} terms of {p.name} say \"{p.policies.get(policy, '')}\"", p.id, v))
+                else:
+                    out.append(Claim(policy, i, frag, sent, UNSUPPORTED,
+                                     f"the {policy} terms of {p.name} give no {unit} figure", p.id, v))
+                continue
+            known = f.by_unit.get(unit)
+            if known and _matches(v, known, hedged):
+                out.append(Claim("spec", i, frag, sent, SUPPORTED, f"matches the specs of {p.name}", p.id, v))
+            elif known:
+                shown = ", ".join(f"{k:g}" for k in sorted(known))
+                out.append(Claim("spec", i, frag, sent, CONTRADICTED,
+                                 f"{p.name} has {shown} {unit}, not {v:g}", p.id, v))
+            elif unit not in ("years", "months", "days", "hours", "minutes", "percent"):
+                # Time spans outside a policy sentence are usually talk ("in two years"), not specs.
+                out.append(Claim("spec", i, frag, sent, UNSUPPORTED, f"{p.name} lists no {unit} figure", p.id, v))
+        return out
+
+    def _feature_claims(self, i: int, sent: str, p: Product) -> list[Claim]:
+        if sent.rstrip().endswith("?"):
+            return []
+        out = []
+        blob = self.facts(p).blob
+        cues = self.rules.cues
+        for m in self._feature_rx.finditer(sent):
+            phrase = norm(m.group(0))
+            window = sent[max(0, m.start() - 45):m.start()]
+            if cues["need"].search(window) and not cues["has"].search(window):
+                continue  # "you mentioned heated seats": the customer's need, not a claim
+            positive = not cues["negation"].search(window.split(",")[-1])
+            has = f" {phrase} " in blob
+            if positive == has:
+                note = f"{p.name} {'has' if has else 'indeed lacks'} {phrase}"
+                out.append(Claim("feature", i, m.group(0), sent, SUPPORTED, note, p.id, positive=positive))
+            else:
+                note = (f"{p.name} does not list {phrase}" if positive
+                        else f"{p.name} does have {phrase}, the turn says it does not")
+                out.append(Claim("feature", i, m.group(0), sent, CONTRADICTED, note, p.id, positive=positive))
+        return out

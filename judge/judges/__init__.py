@@ -1,0 +1,1 @@
+"""The judges, one per file; each registers itself by name with @register."""

@@ -1,0 +1,116 @@
+"""Coherence: each turn answers the one before, the talk stays on the product, nothing contradicts itself.
+
+Similarities come from all-MiniLM-L6-v2 sentence embeddings (cosine, normalised vectors). On hand-written
+sales dialogues consecutive turns score 0.35-0.8 and a turn about something else 0.0-0.15, hence the defaults.
+"""
+from __future__ import annotations
+
+from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Verdict
+from judge.base import Judge, JudgeContext, register, verdict
+from judge.claims import Claim, ClaimExtractor, money
+from judge.text import clamp, mean, quote, where
+
+
+@register
+class Coherence(Judge):
+    name = "coherence"
+    needs = ("embedder",)
+
+    def __init__(self, ctx: JudgeContext):
+        super().__init__(ctx)
+        self.extractor = ClaimExtractor(ctx.catalog)
+
+    def _embed(self, texts: list[str]):
+        res = self.ctx.resources
+        with res.lock("embedder"):
+            return res.get("embedder").encode(texts, normalize_embeddings=True, batch_size=32,
+                                              show_progress_bar=False)
+
+    def judge(self, dialogue: Dialogue) -> Verdict | None:
+        turns = dialogue.turns
+        if len(turns) < 2:
+            return None
+        lo, hi = self.param("unrelated_below", 0.12), self.param("related_above", 0.35)
+        p = dialogue.product
+        topic = f"{p.name}, a {p.category}. " + ", ".join(p.features) if p is not None and p.name else None
+        texts = [t.text or " " for t in turns] + ([topic] if topic else [])
+        emb = self._embed(texts)
+        prev = [float(emb[i] @ emb[i - 1]) for i in range(1, len(turns))]
+        prod = [float(emb[i] @ emb[len(turns)]) for i in range(len(turns))] if topic else []
+        evidence = []
+        answer = []
+        for i, s in enumerate(prev, start=1):
+            answer.append(clamp((s - lo) / (hi - lo)))
+            if s < lo + 0.08:
+                evidence.append(f"{quote(i, turns[i], limit=90)} barely relates to turn {i} "
+                                f"(similarity {s:.2f})")
+        on_topic = []
+        for i, t in enumerate(turns):
+            if t.role != SALESPERSON or not topic:
+                continue
+            # A salesperson turn is on the product if it is close to the product or to what was just said.
+            best = max(prod[i], prev[i - 1] if i else prod[i])
+            on_topic.append(clamp((best - lo) / (hi - lo)))
+            if best < lo + 0.08:
+                evidence.append(f"{quote(i, t, limit=90)} is off the product and off the conversation "
+                                f"(similarity {prod[i]:.2f} to {p.name})")
+        contradictions = self._contradictions(dialogue)
+        evidence += contradictions
+        base = 0.5 * mean(answer) + 0.5 * mean(on_topic, default=mean(answer))
+        score = base - self.param("contradiction_penalty", 0.25) * len(contradictions)
+        parts = []
+        if contradictions:
+            parts.append(f"{len(contradictions)} contradiction(s)")
+        weak = sum(a < 0.5 for a in answer)
+        if weak:
+            parts.append(f"{weak} turn(s) do not follow from the previous one")
+        off = sum(o < 0.5 for o in on_topic)
+        if off:
+            parts.append(f"{off} salesperson turn(s) off the product")
+        reason = "; ".join(parts) or "every turn follows the previous one and stays on the product"
+        return verdict(self.name, score, reason, evidence, similarity_to_previous=[round(s, 3) for s in prev],
+                       similarity_to_product=[round(s, 3) for s in prod], contradictions=len(contradictions))
+
+    def _contradictions(self, d: Dialogue) -> list[str]:
+        claims = self.extractor.extract(d)
+        cues = self.extractor.rules.cues
+        out = []
+        # 1. A price that changes with no haggling in between (or goes up at all).
+        prices = [c for c in claims if c.kind == "price" and d.product is not None and c.subject == d.product.id]
+        for a, b in zip(prices, prices[1:], strict=False):
+            if abs(a.value - b.value) <= 0.5:
+                continue
+            between = " ".join(t.text for t in d.turns[a.turn + 1:b.turn] if t.role == CUSTOMER)
+            asked = cues["negotiation"].search(between) or cues["discount_before"].search(b.sentence) \
+                or "discount" in b.sentence.lower() or "offer" in b.sentence.lower()
+            if b.value > a.value or not asked:
+                why = "went up" if b.value > a.value else "dropped with no negotiation in between"
+                out.append(f"{where(b.turn, d.turns[b.turn])}: the price {why}: {money(a.value)} in turn "
+                           f"{a.turn + 1}, {money(b.value)} here (\"{b.sentence}\")")
+        # 2. A feature said to be there and then not there (or the reverse).
+        seen: dict[tuple[str | None, str], Claim] = {}
+        for c in claims:
+            if c.kind != "feature":
+                continue
+            key = (c.subject, c.text.lower())
+            first = seen.setdefault(key, c)
+            if first.positive != c.positive:
+                named = self.ctx.catalog.get(c.subject)
+                out.append(f"{where(c.turn, d.turns[c.turn])}: says {named.name if named else 'the product'} "
+                           f"{'has' if c.positive else 'does not have'} {c.text}, but turn {first.turn + 1} said "
+                           f"it {'has' if first.positive else 'does not'} (\"{c.sentence}\")")
+        # 3. The product under discussion changes without being introduced as an alternative.
+        current = d.product.id if d.product is not None and d.product.id else None
+        for c in claims:
+            if c.kind != "product" or c.status != "supported" or c.subject == current:
+                continue
+            ids = {x.subject for x in claims if x.kind == "product" and x.sentence == c.sentence}
+            if current is None or current in ids:
+                current = current or c.subject
+                continue
+            asked = " ".join(t.text for t in d.turns[max(0, c.turn - 1):c.turn] if t.role == CUSTOMER)
+            if not (cues["switch"].search(c.sentence) or cues["ask_other"].search(asked)):
+                out.append(f"{where(c.turn, d.turns[c.turn])}: switches to {c.text} without introducing it as an "
+                           f"alternative (\"{c.sentence}\")")
+            current = c.subject
+        return out

@@ -1,0 +1,76 @@
+"""The customer's structured decision: present, a catalog product, a price within budget and above the floor."""
+from __future__ import annotations
+
+from core.dialogue import Dialogue, Product, Verdict
+from judge.base import Judge, register, verdict
+
+
+def money(x: float) -> str:
+    return f"${x:,.0f}" if float(x).is_integer() else f"${x:,.2f}"
+
+
+def resolve_bought(dialogue: Dialogue, catalog) -> Product | None:
+    """The product the outcome names: by id, then by name, then the product in play if nothing is named."""
+    o = dialogue.outcome
+    if o is None:
+        return None
+    p = catalog.get(o.product_id) if o.product_id else None
+    if p is None and o.product_name:
+        p = catalog.find_by_name(o.product_name)
+    if p is None and not o.product_id and not o.product_name:
+        p = dialogue.product
+    return p
+
+
+@register
+class Decision(Judge):
+    name = "decision"
+
+    def judge(self, dialogue: Dialogue) -> Verdict | None:
+        o = dialogue.outcome
+        if o is None:
+            return verdict(self.name, 0.0, "no decision was recorded", ["outcome: missing"])
+        if o.error or o.bought is None:
+            raw = f' (raw: "{o.raw[:120]}")' if o.raw else ""
+            return verdict(self.name, 0.0, f"the decision could not be obtained: {o.error or 'bought is null'}",
+                           [f"outcome.error: {o.error}{raw}"])
+        if not o.bought:
+            return verdict(self.name, 1.0, "the customer declined; the decision is recorded", ["outcome: not bought"])
+        checks: list[tuple[bool, str]] = []
+        p = resolve_bought(dialogue, self.ctx.catalog)
+        named = o.product_id or o.product_name
+        in_catalog = p is not None and self.ctx.catalog.get(p.id) is not None
+        if named or (p is not None and p.id):
+            checks.append((in_catalog, f"product {named or p.name!r} " +
+                           ("is in the catalog" if in_catalog else "is not in the catalog")))
+        if in_catalog and dialogue.product is not None and dialogue.product.id and p.id != dialogue.product.id:
+            text = " ".join(t.text for t in dialogue.turns).lower()
+            # Buying an alternative the salesperson offered is fine; one never mentioned is not.
+            checks.append((p.name.lower() in text, f"bought {p.name}, not the product in play "
+                           f"({dialogue.product.name}), {'but' if p.name.lower() in text else 'and'} it is "
+                           f"{'named' if p.name.lower() in text else 'never named'} in the dialogue"))
+        if o.price is None or o.price <= 0:
+            checks.append((False, f"bought with no valid price ({o.price})"))
+        else:
+            budget, persona = dialogue.persona.budget, dialogue.persona
+            if budget and budget > 0:
+                ok = o.price <= budget * 1.0001 or persona.over_budget_ok
+                note = " (the persona may stretch)" if persona.over_budget_ok and o.price > budget else ""
+                checks.append((ok, f"price {money(o.price)} {'<=' if o.price <= budget else '>'} budget "
+                               f"{money(budget)}{note}"))
+            ref = p or dialogue.product
+            if ref is not None:
+                floor = ref.min_price if ref.min_price is not None else None
+                if floor is not None:
+                    checks.append((o.price >= floor * 0.9999, f"price {money(o.price)} "
+                                   f"{'>=' if o.price >= floor * 0.9999 else 'below'} the discount floor "
+                                   f"{money(floor)} of {ref.name or 'the product'}"))
+                if ref.price:
+                    ok = o.price <= ref.price * 1.01
+                    checks.append((ok, f"price {money(o.price)} {'<=' if ok else 'above'} list price "
+                                   f"{money(ref.price)}"))
+        failed = [msg for ok, msg in checks if not ok]
+        score = sum(ok for ok, _ in checks) / len(checks) if checks else 1.0
+        reason = "; ".join(failed) if failed else "bought a catalog product at a valid price within budget"
+        return verdict(self.name, score, reason, [msg for _, msg in checks],
+                       checks_passed=sum(ok for ok, _ in checks), checks=len(checks))

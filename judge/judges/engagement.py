@@ -1,0 +1,106 @@
+"""Engagement: did the salesperson ask about needs before pitching, refer back to the customer, and give
+specifics (numbers, features, terms) rather than filler."""
+from __future__ import annotations
+
+import re
+import tomllib
+
+from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Verdict
+from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
+from judge.claims import ClaimExtractor, numbers_with_units
+from judge.prices import find_money
+from judge.text import clamp, content_words, mean, quote, regex_sentences, where
+from judge.vocab import norm
+
+
+@register
+class Engagement(Judge):
+    name = "engagement"
+
+    def __init__(self, ctx: JudgeContext):
+        super().__init__(ctx)
+        cfg = tomllib.loads((DATA_DIR / "engagement.toml").read_text(encoding="utf-8"))
+        self.weights = cfg["weights"]
+        self.needs_rx = re.compile(cfg["needs_question"], re.I)
+        self.ref_rx = re.compile(cfg["reference_phrases"], re.I)
+        self.filler_rx = re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(f) for f in cfg["filler"]) + r")(?![a-z])",
+                                    re.I)
+        self.claims = ClaimExtractor(ctx.catalog)
+
+    def _pitch_at(self, text: str) -> int | None:
+        """Where in a turn the salesperson first pitches: names a product, a price or a feature."""
+        hits = [m.start for m in find_money(text)] + [m.start for m in self.claims.index.find(text)]
+        hits += [m.start() for m in self.claims._feature_rx.finditer(text)]
+        return min(hits) if hits else None
+
+    def _specifics(self, text: str) -> list[str]:
+        found = [m.text for m in find_money(text)]
+        found += [text[a:b] for _, _, a, b in numbers_with_units(self.claims.rules, text)]
+        found += [m.group(0) for m in self.claims._feature_rx.finditer(text)]
+        found += [m.text for m in self.claims.index.find(text)]
+        return found
+
+    def judge(self, dialogue: Dialogue) -> Verdict | None:
+        turns = dialogue.turns
+        sales = [(i, t) for i, t in enumerate(turns) if t.role == SALESPERSON]
+        if not sales:
+            return None
+        evidence = []
+        # 1. Needs before the pitch.
+        needs_first, pitch, asked = 0.0, None, None
+        for i, t in sales:
+            pos = self._pitch_at(t.text)
+            q = next((m for s in regex_sentences(t.text) if s.rstrip().endswith("?")
+                      for m in [self.needs_rx.search(s)] if m), None)
+            if asked is None and q is not None:
+                asked = (i, t.text.find(q.string))
+            if pos is not None and pitch is None:
+                pitch = (i, pos)
+            if asked is not None and pitch is not None:
+                break
+        if asked is None:
+            evidence.append("the salesperson never asks about the customer's needs")
+        elif pitch is None or asked <= pitch:
+            needs_first = 1.0
+            evidence.append(f"{where(asked[0], turns[asked[0]])} asks about needs before any pitch")
+        else:
+            needs_first = 0.5 if asked[0] == pitch[0] else 0.0
+            evidence.append(f"{quote(pitch[0], turns[pitch[0]], limit=100)} pitches before asking about needs "
+                            f"(first needs question in turn {asked[0] + 1})")
+        # 2. References back to what the customer just said.
+        refs = []
+        for i, t in sales:
+            prev = next((turns[j] for j in range(i - 1, -1, -1) if turns[j].role == CUSTOMER), None)
+            if prev is None:
+                continue
+            product_words = set(norm(dialogue.product.name).split()) if dialogue.product else set()
+            shared = (content_words(t.text) & content_words(prev.text)) - product_words
+            r = clamp(len(shared) / 3) if not self.ref_rx.search(t.text) else clamp(len(shared) / 3 + 0.34)
+            refs.append(r)
+            if r < 0.5:
+                evidence.append(f"{quote(i, t, limit=90)} hardly refers to what the customer said in turn {i} "
+                                f"(shared words: {', '.join(sorted(shared)) or 'none'})")
+        # 3. Specifics rather than filler, in every turn after the greeting.
+        spec = []
+        for i, t in sales[1:] or sales:
+            s = self._specifics(t.text)
+            f = [m.group(0) for m in self.filler_rx.finditer(t.text)]
+            spec.append(clamp((len(s) - len(f)) / 2))
+            if not s:
+                evidence.append(f"{quote(i, t, limit=90)} gives no specifics (no figure, feature or product)"
+                                + (f"; filler: {', '.join(f[:5])}" if f else ""))
+            elif len(f) >= len(s):
+                evidence.append(f"{quote(i, t, limit=90)} is more filler ({', '.join(f[:5])}) than specifics "
+                                f"({', '.join(s[:5])})")
+        w = self.weights
+        score = w["needs_first"] * needs_first + w["references"] * mean(refs) + w["specifics"] * mean(spec)
+        parts = []
+        if needs_first < 1:
+            parts.append("pitches before discovering needs" if asked else "never asks about needs")
+        if mean(refs) < 0.7:
+            parts.append("rarely refers back to the customer")
+        if mean(spec) < 0.7:
+            parts.append("filler rather than specifics")
+        reason = "; ".join(parts) or "asks first, listens, and gives specifics"
+        return verdict(self.name, score, reason, evidence, needs_first=needs_first, references=round(mean(refs), 3),
+                       specifics=round(mean(spec), 3))

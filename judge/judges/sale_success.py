@@ -1,0 +1,134 @@
+"""Sale success: the structured decision checked against the words; sold / not sold / inconsistent."""
+from __future__ import annotations
+
+import re
+import tomllib
+
+from core.dialogue import CUSTOMER, Dialogue, Verdict
+from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
+from judge.judges.decision import money, resolve_bought
+from judge.prices import find_money, same_amount
+from judge.text import quote
+from judge.vocab import product_index
+
+SOLD, NOT_SOLD, INCONSISTENT, UNKNOWN = "sold", "not sold", "inconsistent", "unknown"
+
+
+def car_dealer_reward(bought: bool, buy_price: float | None, budget: float, msrp: float) -> float | None:
+    """LMRL-Gym Car Dealer reward: buy_price/((budget+msrp)/2) when bought, else -(budget-msrp)/msrp."""
+    if not msrp or budget is None:
+        return None
+    if bought:
+        return None if buy_price is None else round(buy_price / ((budget + msrp) / 2), 4)
+    return round(-(budget - msrp) / msrp, 4)
+
+
+@register
+class SaleSuccess(Judge):
+    name = "sale_success"
+
+    def __init__(self, ctx: JudgeContext):
+        super().__init__(ctx)
+        raw = tomllib.loads((DATA_DIR / "decisions.toml").read_text(encoding="utf-8"))
+        self.accept = [re.compile(p, re.I | re.M) for p in raw["accept"]]
+        self.reject = [re.compile(p, re.I | re.M) for p in raw["reject"]]
+
+    def said(self, dialogue: Dialogue) -> tuple[str, int | None, str]:
+        """('yes'|'no'|'unclear', turn index, matched words) from the customer's last two turns."""
+        idx = [i for i, t in enumerate(dialogue.turns) if t.role == CUSTOMER][-2:]
+        for i in reversed(idx):
+            text = dialogue.turns[i].text
+            no = [m for rx in self.reject if (m := rx.search(text))]
+            yes = [m for rx in self.accept if (m := rx.search(text))]
+            if no or yes:
+                # The later statement wins inside a turn: "Too pricey... fine, I'll take it" is a yes.
+                last_no = max((m.start() for m in no), default=-1)
+                last_yes = max((m.start() for m in yes), default=-1)
+                m = max(no + yes, key=lambda m: m.start())
+                return ("yes" if last_yes > last_no else "no"), i, m.group(0)
+        return "unclear", None, ""
+
+    def judge(self, dialogue: Dialogue) -> Verdict | None:
+        if not dialogue.turns:
+            return None
+        o = dialogue.outcome
+        words, at, phrase = self.said(dialogue)
+        ev = []
+        if at is not None:
+            ev.append(f"{quote(at, dialogue.turns[at])}: the customer says {words} (\"{phrase}\")")
+        else:
+            ev.append("the customer's last turns say neither yes nor no")
+        details: dict = {"said": words}
+        reward = self._reward(dialogue)
+        if reward is not None:
+            details["car_dealer_reward"] = reward
+        if o is None or o.bought is None:
+            status = {"yes": SOLD, "no": NOT_SOLD}.get(words, UNKNOWN)
+            score = {SOLD: 0.8, NOT_SOLD: 0.6}.get(status, 0.3)
+            return verdict(self.name, score, f"no structured decision; from the words: {status}",
+                           ev, status=status, **details)
+        if not o.bought:
+            if words == "yes":
+                return verdict(self.name, 0.0, "inconsistent: the decision says not bought, the customer said yes",
+                               ev, veto=True, status=INCONSISTENT, **details)
+            score = self.param("not_sold_score", 0.7) if words == "no" else 0.5
+            reason = "not sold, as the customer said" if words == "no" else "not sold; no explicit no in the words"
+            return verdict(self.name, score, reason, ev, status=NOT_SOLD, **details)
+        if words == "no":
+            return verdict(self.name, 0.0, "inconsistent: the decision says bought, the customer said no",
+                           ev, veto=True, status=INCONSISTENT, **details)
+        problems, inconsistent = [], []
+        if words == "unclear":
+            problems.append("no explicit yes from the customer")
+        p = resolve_bought(dialogue, self.ctx.catalog)
+        if p is not None and p.id and (dialogue.product is None or p.id != dialogue.product.id):
+            text = " ".join(t.text for t in dialogue.turns)
+            named = any(p in m.products for m in product_index(self.ctx.catalog).find(text))
+            if not named:
+                inconsistent.append(f"the decision names {p.name}, which the dialogue never discusses")
+        elif p is None and (o.product_id or o.product_name):
+            inconsistent.append(f"the decision names {o.product_name or o.product_id}, which is not in the catalog")
+        if o.price is None:
+            problems.append("no price in the decision")
+        else:
+            agreed = self._agreed_prices(dialogue, p)
+            if agreed and not any(same_amount(o.price, a) for a in agreed):
+                inconsistent.append(f"the decision's price {money(o.price)} is not the one in the last exchanges "
+                                    f"({', '.join(money(a) for a in agreed)})")
+            elif not agreed:
+                problems.append("no price is stated near the close")
+            else:
+                ev.append(f"price {money(o.price)} is the one stated near the close")
+            b = dialogue.persona.budget
+            if b and o.price > b * 1.0001 and not dialogue.persona.over_budget_ok:
+                problems.append(f"price {money(o.price)} is over the budget {money(b)}")
+        ev += inconsistent + problems
+        if inconsistent:
+            return verdict(self.name, 0.0, "inconsistent: " + "; ".join(inconsistent), ev, veto=True,
+                           status=INCONSISTENT, **details)
+        score = 1.0 - 0.25 * len(problems)
+        reason = "sold: " + ("; ".join(problems) if problems else "the customer agreed to the product and price")
+        return verdict(self.name, score, reason, ev, status=SOLD, **details)
+
+    @staticmethod
+    def _agreed_prices(dialogue: Dialogue, product) -> list[float]:
+        """Amounts in the last two exchanges that could be the product's price (not fees or monthly payments)."""
+        ref = product.price if product is not None and product.price else None
+        out = []
+        for t in dialogue.turns[-4:]:
+            for m in find_money(t.text):
+                tail = t.text[m.end:m.end + 12].lower()
+                if re.match(r"\s*(?:/|per|a)\s*(?:mo|month)", tail) or re.match(r"\s*(?:off|discount)", tail):
+                    continue
+                if ref is None or m.value >= 0.5 * ref:
+                    out.append(m.value)
+        return out
+
+    def _reward(self, dialogue: Dialogue) -> float | None:
+        p, o = dialogue.product, dialogue.outcome
+        is_car = (p is not None and p.category == "car") or dialogue.persona.category == "car"
+        if not is_car or p is None or not dialogue.persona.budget or o is None or o.bought is None:
+            return None
+        # Imported Car Dealer data carries its own MSRP; our catalog's list price is only a fallback.
+        msrp = float((dialogue.extra or {}).get("msrp") or p.price)
+        return car_dealer_reward(bool(o.bought), o.price, dialogue.persona.budget, msrp)

@@ -1,0 +1,113 @@
+"""The LLM judge: a real embedded model answers the rubric; garbage replies are retried once, then an error."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from fixtures.loader import HERE, clean, shared_panel
+
+from core.catalog import Catalog
+from core.dialogue import KEPT
+from judge.base import PanelOptions
+from judge.judges.llm_judge import LLMRubric, ReplyError
+from judge.panel import Panel
+from llm.openai_chat import OpenAIChat
+from llm.retry import RetryPolicy
+
+LLM_ONLY = HERE / "weights_llm_only.toml"
+
+
+def _panel(chat) -> Panel:
+    """The full panel, sharing the models the session's rule panel already loaded."""
+    return Panel.build(Catalog.load(), PanelOptions(llm=chat, use_llm_judge=True), resources=shared_panel().resources)
+
+
+def test_rubric_schema_and_parser_reject_out_of_range_scores():
+    r = LLMRubric()
+    assert r.schema["required"][:5] == r.keys and len(r.keys) == 5
+    good = {k: {"reason": "fine", "score": 4} for k in r.keys} | {"unsupported_claims": []}
+    import json
+
+    scores, claims = r.parse(json.dumps(good))
+    assert scores["accuracy"] == (4, "fine") and claims == []
+    for bad in ('{"relevance": ', json.dumps(good | {"accuracy": {"reason": "x", "score": 0}}),
+                json.dumps(good | {"engagement": {"reason": "x", "score": "5"}}), "[]"):
+        with pytest.raises(ReplyError):
+            r.parse(bad)
+
+
+async def test_garbage_json_is_retried_once_then_recorded_as_error(fault_server):
+    srv = fault_server(script=["garbled", "garbled", "ok"])
+    async with OpenAIChat(srv.url, "fault-model", retry=RetryPolicy(max_attempts=1)) as chat:
+        panel = _panel(chat)
+        d = clean("clean_headphones_xm5")
+        await panel.judge(d, 0.7)
+    v = next(v for v in d.verdicts if v.judge == "llm_judge")
+    assert v.score is None and v.error and "unparsable reply after 2 attempts" in v.error
+    assert v.details["raw"]  # the raw reply is kept for inspection
+    assert srv.stats["garbled"] == 2 and srv.stats.get("ok", 0) == 0  # exactly one retry, no third call
+    # Excluded from the mean: the panel's score equals the score without the LLM judge.
+    rules = shared_panel()
+    ref = clean("clean_headphones_xm5")
+    await rules.judge(ref, 0.7)
+    assert d.score == ref.score and d.status == KEPT
+
+
+async def test_garbled_then_valid_reply_is_scored(fault_server):
+    srv = fault_server(script=["garbled", "ok"])
+    async with OpenAIChat(srv.url, "fault-model", retry=RetryPolicy(max_attempts=1)) as chat:
+        panel = _panel(chat)
+        d = clean("clean_car_crv")
+        await panel.judge(d, 0.7)
+    v = next(v for v in d.verdicts if v.judge == "llm_judge")
+    assert v.error is None and 0.0 <= v.score <= 1.0
+    assert v.details["attempts"] == 2 and set(v.details["scores"]) == set(LLMRubric().keys)
+    assert len(v.evidence) >= 5
+
+
+async def test_unreachable_model_is_an_error_not_a_score(fault_server):
+    srv = fault_server(script=["500"] * 5)
+    async with OpenAIChat(srv.url, "fault-model", retry=RetryPolicy(max_attempts=1)) as chat:
+        d = clean("clean_laptop_xps")
+        await _panel(chat).judge(d, 0.7)
+    v = next(v for v in d.verdicts if v.judge == "llm_judge")
+    assert v.score is None and v.error.startswith("LLMError")
+
+
+def test_no_llm_judge_flag_skips_it():
+    panel = Panel.build(Catalog.load(), PanelOptions(llm=object(), use_llm_judge=False), load_models=False)
+    assert "llm_judge" not in panel.names and "llm_judge" in panel.skipped
+
+
+async def test_real_tiny_model_answers_the_rubric(embedded_tiny):
+    # The 135M model with the small test rubric (short reasons) and a two-turn dialogue: a real, bounded call.
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+        panel = Panel.build(Catalog.load(), PanelOptions(llm=chat, weights_path=LLM_ONLY))
+        d = clean("clean_headphones_xm5")
+        d.turns = d.turns[:2]
+        await panel.judge(d, 0.7)
+        described = panel.describe()
+    v = next(v for v in d.verdicts if v.judge == "llm_judge")
+    # Schema-constrained output from a real model: it parses, every criterion has a 1-5 score and a reason.
+    assert v.error is None, v.error
+    assert set(v.details["scores"]) == set(LLMRubric().keys)
+    assert all(1 <= s <= 5 for s in v.details["scores"].values())
+    assert 0.0 <= v.score <= 1.0 and v.details["usage"]["completion_tokens"] > 0
+    assert any(j["name"] == "llm_judge" and j["model"] == "tiny" for j in described["judges"])
+    assert dataclasses.asdict(v)  # serialisable for the run directory
+
+
+async def test_g_eval_samples_are_averaged(fault_server, tmp_path):
+    w = tmp_path / "w.toml"
+    w.write_text("[judges.llm_judge]\nweight = 1\nparse_retries = 1\nsamples = 3\n")
+    srv = fault_server(script=["ok", "garbled", "ok", "ok"])
+    async with OpenAIChat(srv.url, "fault-model", retry=RetryPolicy(max_attempts=1)) as chat:
+        panel = Panel.build(Catalog.load(), PanelOptions(llm=chat, weights_path=w))
+        d = clean("clean_laptop_xps")
+        await panel.judge(d, 0.7)
+    v = d.verdicts[0]
+    assert v.error is None and v.details["samples"] == 3 and v.details["attempts"] == 4
+    assert len(v.details["parse_errors"]) == 1
+    temps = {b["temperature"] for b in srv.recent}
+    assert temps == {0.7}  # sampled, not greedy, when averaging
+    assert d.score == v.score

@@ -1,0 +1,157 @@
+"""Single behaviours of the judges and their parsers, each a case that could go wrong."""
+from __future__ import annotations
+
+import asyncio
+import copy
+
+import pytest
+from fixtures.loader import clean, shared_panel
+
+from core.catalog import Catalog
+from core.dialogue import CUSTOMER, SALESPERSON, Turn
+from judge.claims import (
+    CONTRADICTED,
+    IMMATERIAL,
+    SUPPORTED,
+    UNSUPPORTED,
+    ClaimExtractor,
+    load_rules,
+    numbers_with_units,
+)
+from judge.judges.sale_success import car_dealer_reward
+from judge.prices import find_money
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return shared_panel()
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return ClaimExtractor(Catalog.load())
+
+
+def judge_of(panel, name):
+    return next(e.judge for e in panel.entries if e.judge.name == name)
+
+
+def with_turn(name: str, index: int, text: str):
+    d = clean(name)
+    d.turns[index] = Turn(d.turns[index].role, text, d.turns[index].timestamp)
+    return d
+
+
+def test_money_parser():
+    found = [(m.value, m.text) for m in find_money("It is $36,800, or $1.2k, $499.99, 1,699 dollars, "
+                                                   "about thirty-seven thousand dollars or fourteen hundred bucks.")]
+    assert found == [(36800, "$36,800"), (1200, "$1.2k"), (499.99, "$499.99"), (1699, "1,699 dollars"),
+                     (37000, "thirty-seven thousand dollars"), (1400, "fourteen hundred bucks")]
+
+
+def test_units_parse_policy_style_numbers():
+    got = [(v, u) for v, u, _, _ in numbers_with_units(load_rules(), "a 3-year/36,000-mile warranty, 4.9% APR for "
+                                                                     "60 months, 39.3 cubic feet, 16-20.5 in.")]
+    assert got == [(3, "years"), (36000, "mi"), (4.9, "percent"), (60, "months"), (39.3, "cuft"), (16, "in"),
+                   (20.5, "in")]
+
+
+@pytest.mark.parametrize("sentence, status", [
+    ("The CR-V EX-L is listed at $36,800.", SUPPORTED),
+    ("I can do $36,000 for you today.", SUPPORTED),           # an offer between the floor and the list price
+    ("It's listed at $35,900.", CONTRADICTED),                 # a wrong list price before any haggling
+    ("The CR-V EX-L costs $39,000.", CONTRADICTED),            # above the list price
+    ("I can let it go for $34,000.", CONTRADICTED),            # below the lowest allowed price
+    ("That's about $620 a month.", UNSUPPORTED),                # a monthly figure the catalog does not give
+    ("That fits within your budget of $37,000.", IMMATERIAL),  # the customer's own budget
+])
+def test_price_claims(extractor, sentence, status):
+    d = with_turn("clean_car_crv", 4, sentence)
+    claims = [c for c in extractor.extract(d) if c.turn == 4 and c.kind in ("price", "monthly", "amount")]
+    assert claims and claims[0].status == status, [(c.text, c.status, c.note) for c in claims]
+
+
+def test_claims_about_another_named_product_use_that_product(extractor):
+    d = with_turn("clean_car_crv", 4, "If you want something cheaper, the Toyota RAV4 XLE is $31,900 and has "
+                                      "Android Auto.")
+    claims = [c for c in extractor.extract(d) if c.turn == 4 and c.kind in ("price", "feature")]
+    assert {c.subject for c in claims} == {"toyota-rav4-xle-2025"} and all(c.status == SUPPORTED for c in claims)
+
+
+def test_a_need_is_not_a_claim(extractor):
+    d = with_turn("clean_car_crv", 2, "You mentioned you want a heated steering wheel, so let me check.")
+    assert not [c for c in extractor.extract(d) if c.turn == 2 and c.kind == "feature"]
+
+
+def test_word_limits_off_for_imported_data(panel):
+    from judge.base import JudgeContext, PanelOptions
+    from judge.judges.word_count import WordCount
+
+    ctx = JudgeContext(Catalog.load(), PanelOptions(min_words=None, max_words=None), panel.resources)
+    assert WordCount(ctx).judge(clean("clean_car_crv")) is None
+
+
+def test_role_leakage_by_persona_name(panel):
+    d = with_turn("clean_car_crv", 6, clean("clean_car_crv").turns[6].text + " Maya: Sounds great!")
+    v = judge_of(panel, "role_leakage").judge(d)
+    assert v.score < 1 and "Maya:" in v.evidence[0] and "turn 7 (salesperson)" in v.evidence[0]
+
+
+def test_exchange_cap(panel):
+    d = clean("clean_car_crv")
+    d.turns = d.turns + copy.deepcopy(d.turns[2:6])  # 6 exchanges against a cap of 5
+    v = judge_of(panel, "exchange_count").judge(d)
+    assert v.score < 1 and "over the maximum of 5" in v.reason
+
+
+@pytest.mark.parametrize("text, said", [
+    ("Yes, let's do it at that price.", "yes"),
+    ("Honestly, I won't be buying it today.", "no"),
+    ("It's too pricey... fine, I'll take it.", "yes"),
+    ("I'll take some time to think about it.", "no"),
+    ("Interesting. Tell me more about the seats.", "unclear"),
+])
+def test_customer_decision_in_words(panel, text, said):
+    d = clean("clean_car_crv")
+    d.turns[-1] = Turn(CUSTOMER, text, "")
+    d.turns[-3] = Turn(CUSTOMER, "Okay.", "")
+    assert judge_of(panel, "sale_success").said(d)[0] == said
+
+
+def test_car_dealer_reward_formula():
+    assert car_dealer_reward(True, 28000, 30000, 27000) == pytest.approx(28000 / 28500, abs=1e-4)
+    assert car_dealer_reward(False, None, 30000, 27000) == pytest.approx(-(3000 / 27000), abs=1e-4)
+    assert car_dealer_reward(True, None, 30000, 27000) is None
+
+
+def test_customer_may_be_blunt_but_not_abusive(panel):
+    tox = judge_of(panel, "toxicity")
+    blunt = with_turn("clean_headphones_xm5", 1, "This is a damn rip-off and your store is a joke, honestly.")
+    assert not tox.judge(blunt).veto
+    attack = with_turn("clean_headphones_xm5", 1, "Listen, you pathetic clown, just tell me the price.")
+    assert tox.judge(attack).veto
+    seller = with_turn("clean_headphones_xm5", 2, "What a damn stupid question, honestly.")
+    v = tox.judge(seller)
+    assert v.veto and "salesperson" in v.reason
+
+
+def test_fluency_accepts_catalog_words_and_names(panel):
+    d = clean("clean_headphones_xm5")
+    d.turns = [Turn(SALESPERSON, "Hi, I'm Jordan at BrightLane Store. The WH-1000XM5 has multipoint Bluetooth, "
+                                 "and the CR-V EX-L has a power liftgate.", "")]
+    v = judge_of(panel, "fluency").judge(d)
+    assert v.details["issues"] == 0, v.evidence
+
+
+def test_coherence_is_deterministic_and_bounded(panel):
+    j = judge_of(panel, "coherence")
+    a, b = j.judge(clean("clean_car_crv")), j.judge(clean("clean_car_crv"))
+    assert a.score == b.score and 0.9 <= a.score <= 1.0
+    assert len(a.details["similarity_to_previous"]) == len(clean("clean_car_crv").turns) - 1
+
+
+def test_panel_judges_an_empty_dialogue_without_crashing(panel):
+    d = clean("clean_car_crv")
+    d.turns = []
+    asyncio.run(panel.judge(d, 0.7))
+    assert d.status == "discarded" and all(v.error is None for v in d.verdicts)
