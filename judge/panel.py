@@ -20,13 +20,14 @@ __all__ = ["Panel", "PanelOptions", "load_weights"]
 
 log = logging.getLogger(__name__)
 DEFAULT_WEIGHTS = DATA_DIR / "weights.toml"
-_RESERVED = {"weight", "enabled"}
+_RESERVED = {"weight", "enabled", "floor"}
 
 
 @dataclass
 class _Entry:
     judge: Judge
     weight: float
+    floor: float = 0.0  # a score below this discards whatever the mean: one bad criterion is not averaged away
 
 
 def load_weights(path: Path | str | None = None) -> tuple[Path, dict[str, dict[str, Any]]]:
@@ -49,6 +50,9 @@ def load_weights(path: Path | str | None = None) -> tuple[Path, dict[str, dict[s
         w = table.get("weight") if isinstance(table, dict) else None
         if not isinstance(w, int | float) or isinstance(w, bool) or w < 0:
             raise InputError(f"Judge weights file {path}: [judges.{name}] needs a weight >= 0.")
+        floor = table.get("floor", 0.0)
+        if not isinstance(floor, int | float) or isinstance(floor, bool) or not 0 <= floor <= 1:
+            raise InputError(f"Judge weights file {path}: [judges.{name}] floor must be between 0 and 1.")
     return path, tables
 
 
@@ -84,7 +88,8 @@ class Panel:
                 skipped[name] = "turned off (--no-llm-judge)" if not options.use_llm_judge else "no judge model given"
                 continue
             params = {k: v for k, v in table.items() if k not in _RESERVED}
-            entries.append(_Entry(cls_(JudgeContext(catalog, options, resources, params)), float(table["weight"])))
+            entries.append(_Entry(cls_(JudgeContext(catalog, options, resources, params)), float(table["weight"]),
+                                  float(table.get("floor", 0.0))))
         if load_models:
             # Load now so a missing model fails the run at start, not on the first dialogue.
             resources.load(sorted({n for e in entries for n in e.judge.needs}))
@@ -138,7 +143,10 @@ class Panel:
         errors = [v for v in verdicts if v.error]
         dialogue.verdicts = verdicts
         dialogue.score = round(score, 4) if score is not None else None
+        floors = {e.judge.name: e.floor for e in self.entries}
         reasons = [f"{v.judge} veto: {v.reason}" for v in vetoes]
+        reasons += [f"{v.judge} {v.score:.2f} below its floor {floors.get(v.judge, 0.0):g}: {v.reason}"
+                    for v, _ in scored if not v.veto and v.score < floors.get(v.judge, 0.0)]
         if score is None:
             reasons.append("no judge produced a score")
         elif score < min_score:
@@ -146,7 +154,8 @@ class Panel:
         keep = not reasons
         if not keep:
             # Say which criteria pulled the score down, weakest first, and which judges could not answer.
-            weak = sorted((v for v, w in scored if w > 0 and v.score < min_score and not v.veto),
+            weak = sorted((v for v, w in scored if w > 0 and floors.get(v.judge, 0.0) <= v.score < min_score
+                           and not v.veto),
                           key=lambda v: v.score)
             reasons += [f"{v.judge} {v.score:.2f}: {v.reason}" for v in weak]
             reasons += [f"{v.judge} error: {v.error}" for v in errors]

@@ -128,3 +128,22 @@ def test_describe_names_judges_weights_and_model_hashes(panel):
     assert info["models"]["toxicity"]["model"] == "alt-profanity-check"
     assert info["skipped"]["llm_judge"] == "turned off (--no-llm-judge)"
     assert info["options"]["min_words"] == 50
+
+
+def test_a_score_below_its_floor_discards_whatever_the_mean(tmp_path):
+    f = tmp_path / "w.toml"
+    f.write_text("[judges.repetition]\nweight = 1\nfloor = 0.5\n[judges.garbled]\nweight = 9\n")
+    p = Panel.build(Catalog.load(), PanelOptions(weights_path=f), load_models=False)
+    d = clean("clean_car_crv")
+    p.combine(d, [Verdict("repetition", 0.4, reason="loops"), Verdict("garbled", 1.0)], 0.7)
+    assert d.score == pytest.approx(0.94) and d.status == DISCARDED
+    assert d.reasons == ["repetition 0.40 below its floor 0.5: loops"]
+    p.combine(d, [Verdict("repetition", 0.5, reason="some"), Verdict("garbled", 1.0)], 0.7)
+    assert d.status == KEPT
+
+
+def test_a_floor_outside_0_1_is_an_input_error(tmp_path):
+    f = tmp_path / "w.toml"
+    f.write_text("[judges.repetition]\nweight = 1\nfloor = 1.5\n")
+    with pytest.raises(InputError, match="floor must be between 0 and 1"):
+        load_weights(f)
