@@ -29,9 +29,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         p.add_argument("--model")
         p.add_argument("--api-key-env", default="OPENAI_API_KEY")
         p.add_argument("--toxicity", choices=["profanity-check", "detoxify"], default="profanity-check")
-        p.add_argument("--min-words", type=int, default=50)
-        p.add_argument("--max-words", type=int, default=75)
-        p.add_argument("--max-exchanges", type=int, default=5)
+        # Imported datasets have their own turn lengths (Car Dealer lines are ~15 words): no limits unless asked.
+        p.add_argument("--min-words", type=int, default=None)
+        p.add_argument("--max-words", type=int, default=None)
+        p.add_argument("--max-exchanges", type=int, default=None)
+        p.add_argument("--judge-weights", default=None)
     else:
         p.add_argument("run_dir")
         p.add_argument("--reference")
@@ -50,7 +52,8 @@ async def _judge(ns: argparse.Namespace) -> tuple[int, int, Path]:
     out = Path(ns.out) if ns.out else path.parent / f"{path.stem}.judged"
     out.mkdir(parents=True, exist_ok=True)
     catalog = Catalog.load(ns.catalog)
-    opts = dict(min_words=ns.min_words, max_words=ns.max_words, max_exchanges=ns.max_exchanges)
+    opts = dict(min_words=ns.min_words, max_words=ns.max_words, max_exchanges=ns.max_exchanges,
+                weights_path=ns.judge_weights)
     if ns.llm_judge:
         async with open_chat_model(base_url=ns.base_url, model=ns.model, api_key_env=ns.api_key_env,
                                    n_parallel=2, temperature=0.0, top_p=1.0) as llm:

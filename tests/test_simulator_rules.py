@@ -87,6 +87,6 @@ def test_prompt_file_problems_are_input_errors(tmp_path):
     with pytest.raises(InputError, match=r"lacks the text \[salesperson\] opening"):
         load_prompts(partial)
     broken = tmp_path / "broken.toml"
-    broken.write_text('extends = "' + str((tmp_path.parent / "none.toml")) + '"\n')
+    broken.write_text('extends = "' + str(tmp_path.parent / "none.toml") + '"\n')
     with pytest.raises(InputError, match="cannot be read"):
         load_prompts(broken)
