@@ -28,6 +28,7 @@ from llm.backend import open_chat_model
 from llm.base import ChatModel, LLMError
 from llm.models import resolve_model
 from llm.openai_chat import is_loopback_url
+from llm.pinned import PinnedSlot
 from llm.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,8 @@ async def generate(cfg: RunConfig, setup: Setup, run: RunDir, progress: Progress
             base_url=cfg.base_url, model=cfg.model, model_path=cfg.model_path, api_key_env=cfg.api_key_env,
             n_parallel=2 * cfg.in_flight + judge_slots, threads=cfg.threads, temperature=cfg.temperature,
             top_p=cfg.top_p, timeout=cfg.request_timeout, max_concurrency=cfg.in_flight + judge_slots, retry=retry))
-        judge_model = model
+        # The judge shares the embedded server on the extra slot after the agents' pairs.
+        judge_model = PinnedSlot(model, 2 * cfg.in_flight) if judge_slots else model
         if cfg.llm_judge and cfg.judge_base_url:
             judge_model = await stack.enter_async_context(open_chat_model(
                 base_url=cfg.judge_base_url, model=cfg.judge_model, api_key_env=cfg.api_key_env,

@@ -13,8 +13,8 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 DEFAULT_PROMPTS = PROMPTS_DIR / "default.toml"
 # Every variant must define these; the simulator fills their placeholders.
 REQUIRED = {
-    "salesperson": ("system", "opening"),
-    "customer": ("system",),
+    "salesperson": ("system", "opening", "relay"),
+    "customer": ("system", "relay"),
     "decision": ("prompt",),
     "repair": ("too_short", "too_long", "off_role"),
 }
@@ -22,7 +22,9 @@ _WORDS = ("min_words", "max_words")
 # The values the simulator supplies to each required text: a placeholder outside these fails at load, not mid-run.
 PLACEHOLDERS = {
     ("salesperson", "system"): {"seller_name", "store", "category", "catalog_facts", "examples", *_WORDS},
-    ("salesperson", "opening"): set(),
+    ("salesperson", "opening"): {*_WORDS},
+    ("salesperson", "relay"): {"text", "speaker", *_WORDS},
+    ("customer", "relay"): {"text", "speaker", *_WORDS},
     ("customer", "system"): {"name", "needs", "personality", "personality_behaviour", "strategy", "must_haves",
                              "brand_line", "budget", "budget_rule", *_WORDS},
     ("decision", "prompt"): {"name"},

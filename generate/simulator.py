@@ -12,7 +12,7 @@ from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Pro
 from core.rundir import utc_now
 from generate.catalog_facts import catalog_facts
 from generate.prompts import PromptSet
-from generate.text import clean_line, count_words, take_end_mark, trim_to_words
+from generate.text import clean_line, count_words, is_refusal, take_end_mark, trim_to_words
 from llm.base import ChatModel
 
 
@@ -26,6 +26,7 @@ class SimOptions:
     min_words: int = 50
     max_words: int = 75
     max_retries: int = 2  # regenerations per turn after the first try
+    min_exchanges: int = 3  # the customer's end mark is ignored before this: small models say goodbye at once
     temperature: float | None = None  # None: the model's default (0.7)
     top_p: float | None = None
     tokens_per_word: float = 2.0  # generation budget per allowed word; trimming handles the overshoot
@@ -55,15 +56,15 @@ class Agent:
 
 
 def decision_schema(product_names: list[str]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "bought": {"type": "boolean"},
-            "product": {"type": "string", "enum": [*product_names, "none"]},
-            "price": {"anyOf": [{"type": "number"}, {"type": "null"}]},
-        },
-        "required": ["bought", "product", "price"],
-    }
+    """Either a purchase (a product in play and a price) or a refusal: no "bought true, product none"."""
+    bought = {"type": "object", "properties": {"bought": {"const": True},
+                                               "product": {"type": "string", "enum": product_names},
+                                               "price": {"type": "number"}},
+              "required": ["bought", "product", "price"]}
+    declined = {"type": "object", "properties": {"bought": {"const": False}, "product": {"const": "none"},
+                                                 "price": {"type": "null"}},
+                "required": ["bought", "product", "price"]}
+    return {"anyOf": [bought, declined]}
 
 
 def parse_decision(text: str, products: list[Product]) -> Outcome:
@@ -113,7 +114,7 @@ class Simulator:
                          min_words=o.min_words, max_words=o.max_words)
         salesperson = Agent(SALESPERSON, seller, slots[0] if slots else None, [{"role": "system", "content": s_sys}])
         customer = Agent(CUSTOMER, persona.name, slots[1] if slots else None, [{"role": "system", "content": c_sys}])
-        salesperson.hear(p.render("salesperson", "opening"))
+        salesperson.hear(p.render("salesperson", "opening", min_words=o.min_words, max_words=o.max_words))
         return salesperson, customer
 
     async def _speak(self, agent: Agent, other: Agent, rng: random.Random) -> tuple[Turn, bool]:
@@ -132,6 +133,10 @@ class Simulator:
             text, fixes = clean_line(c.text, (agent.name,), (other.name,))
             text, ended = take_end_mark(text)
             notes += [f for f in fixes if f not in notes]
+            refused = is_refusal(text)
+            if refused:
+                notes.append("refusal_regenerated")
+                text = ""
             words = count_words(text)
             if words > o.max_words:
                 trimmed = trim_to_words(text, o.max_words, o.min_words)
@@ -144,9 +149,9 @@ class Simulator:
             dist = o.min_words - words if words < o.min_words else words - o.max_words
             if words and (best is None or dist < best[0]):
                 best = (dist, text, ended)
-            key = "too_short" if words < o.min_words else "too_long"
+            key = "off_role" if refused else "too_short" if words < o.min_words else "too_long"
             repair = [{"role": "assistant", "content": c.text},
-                      {"role": "user", "content": self.prompts.render("repair", key, words=words,
+                      {"role": "user", "content": self.prompts.render("repair", key, words=words, speaker=agent.name,
                                                                        min_words=o.min_words, max_words=o.max_words)}]
         if best is None:
             raise SimulationError(f"the {agent.role} model returned no usable text in {attempts} tries")
@@ -183,14 +188,15 @@ class Simulator:
         dialogue.started = utc_now()
         dialogue.extra.update(seller=seller, store=store, alternatives=[p.id for p in alternatives])
         t0 = time.perf_counter()
-        for _ in range(self.opts.max_exchanges):
+        for n in range(1, self.opts.max_exchanges + 1):
             for speaker, listener in ((salesperson, customer), (customer, salesperson)):
                 turn, ended = await self._speak(speaker, listener, rng)
                 dialogue.turns.append(turn)
                 dialogue.usage.add(turn.usage)
                 speaker.said(turn.text)
-                listener.hear(turn.text)
-            if ended:  # only the customer's end mark counts: it closes the exchange it ends
+                listener.hear(self.prompts.render(listener.role, "relay", text=turn.text, speaker=listener.name,
+                                                  min_words=self.opts.min_words, max_words=self.opts.max_words))
+            if ended and n >= self.opts.min_exchanges:  # only the customer's end mark counts: it closes the exchange
                 break
         dialogue.outcome, usage = await self._decide(customer, dialogue.persona, products, rng)
         dialogue.usage.add(usage)

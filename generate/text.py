@@ -13,6 +13,15 @@ _LABEL = re.compile(rf"^\s*[*_#>\s]*(?:{_ROLE_WORDS}|[A-Z][a-z]+(?: \([^)]*\))?)
 _OTHER_LABEL = re.compile(rf"(?:^|\n|\s)[*_#>]*\s*(?:{_ROLE_WORDS})\s*[*_]*\s*:", re.I)
 
 
+# Assistant-style refusals and self-references: never a line a salesperson or customer would say.
+_REFUSAL = re.compile(r"\b(?:I'?m sorry,? but I (?:can(?:no|')t|am unable to) (?:assist|help)|as an AI\b|"
+                      r"I (?:can(?:no|')t|am unable to) (?:assist|help) with (?:that|this))", re.I)
+
+
+def is_refusal(text: str) -> bool:
+    return bool(_REFUSAL.search(text))
+
+
 def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 

@@ -8,6 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from core.errors import InputError
 from llm.base import LLMError
 from llm.openai_chat import OpenAIChat
 from llm.retry import RetryPolicy, TransientError, backoff_delay, parse_retry_after, with_retries
@@ -110,12 +111,17 @@ async def test_persistent_500_gives_up_after_the_bound(fault_server) -> None:
     assert chat.stats.failures == 1
 
 
-@pytest.mark.parametrize("status", ["400", "401", "404"])
-async def test_non_retryable_status_fails_at_once(fault_server, status: str) -> None:
+@pytest.mark.parametrize(("status", "error", "message"), [
+    ("400", LLMError, "rejected the request: HTTP 400"),
+    # a refused key or an unknown model fails every later request too: an input error that stops the run
+    ("401", InputError, "refused the request .HTTP 401"),
+    ("404", InputError, "refused the request .HTTP 404"),
+])
+async def test_non_retryable_status_fails_at_once(fault_server, status: str, error: type, message: str) -> None:
     srv = fault_server(script=[status, "ok"])
     chat = OpenAIChat(srv.url, "m", retry=RetryPolicy(max_attempts=5, base_delay=0.01))
     try:
-        with pytest.raises(LLMError, match=f"rejected the request: HTTP {status}"):
+        with pytest.raises(error, match=message):
             await chat.complete(MSGS, max_tokens=50)
     finally:
         await chat.aclose()

@@ -65,8 +65,18 @@ def test_decision_refusal_and_malformed_replies(cars):
 
 
 def test_decision_schema_lists_only_products_in_play(cars):
-    enum = decision_schema([p.name for p in cars])["properties"]["product"]["enum"]
-    assert enum == [p.name for p in cars] + ["none"]
+    bought, declined = decision_schema([p.name for p in cars])["anyOf"]
+    assert bought["properties"]["product"]["enum"] == [p.name for p in cars]
+    assert bought["properties"]["bought"] == {"const": True} and bought["properties"]["price"]["type"] == "number"
+    assert declined["properties"]["product"] == {"const": "none"}  # no "bought true, product none"
+
+
+def test_refusals_are_recognised():
+    from generate.text import is_refusal
+
+    assert is_refusal("I'm sorry, but I can't assist with that.")
+    assert is_refusal("As an AI language model, I do not shop.")
+    assert not is_refusal("Sorry, I can't go lower than $27,500 on this one, but financing is 2.9% APR.")
 
 
 def test_variant_file_extends_the_default():

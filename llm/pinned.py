@@ -1,0 +1,21 @@
+"""A view of a chat model whose requests always use one KV-cache slot."""
+from __future__ import annotations
+
+from typing import Any
+
+from llm.base import ChatModel, Completion
+
+
+class PinnedSlot:
+    """Keeps a side job (the LLM judge) on its own slot, so it never evicts an agent's cached conversation."""
+
+    def __init__(self, model: ChatModel, slot: int):
+        self.model, self.slot = model, slot
+        self.name, self.supports_slots = model.name, model.supports_slots
+
+    def __getattr__(self, attr: str) -> Any:  # info, stats, ... of the model underneath
+        return getattr(self.model, attr)
+
+    async def complete(self, messages: list[dict[str, str]], **kwargs: Any) -> Completion:
+        kwargs["slot"] = self.slot if self.supports_slots else None
+        return await self.model.complete(messages, **kwargs)
