@@ -53,11 +53,26 @@ def select_kept(dialogues: list[Any], wanted: int) -> list[Any]:
     return out
 
 
+def reason_kind(reason: str) -> str:
+    """Group reasons by what failed, not by their figures: "repetition 0.17 below its floor 0.5: ..." → "repetition
+    below floor"."""
+    head = reason.split(":", 1)[0]
+    name = head.split()[0] if head.split() else head
+    if name in ("generation", "judge"):
+        return f"{name} failed"
+    if name == "score":
+        return "score below --min-score"
+    for marker, kind in ((" veto", "veto"), ("below its floor", "below floor"), (" error", "error")):
+        if marker in head:
+            return f"{name} {kind}"
+    return f"{name} low"
+
+
 def summarize(dialogues: list[Brief], kept: list[Brief]) -> dict[str, Any]:
     reasons: Counter[str] = Counter()
     for d in dialogues:
         if d.status != KEPT:
-            reasons.update({r.split(":")[0] for r in d.reasons} or {"unspecified"})
+            reasons.update({reason_kind(r) for r in d.reasons} or {"unspecified"})
     n = len(dialogues) or 1
     return {
         "attempted": len(dialogues),

@@ -16,7 +16,6 @@ REQUIRED = {
     "salesperson": ("system", "opening", "relay"),
     "customer": ("system", "relay"),
     "decision": ("prompt",),
-    "repair": ("too_short", "too_long", "off_role"),
 }
 _WORDS = ("min_words", "max_words")
 # The values the simulator supplies to each required text: a placeholder outside these fails at load, not mid-run.
@@ -28,9 +27,6 @@ PLACEHOLDERS = {
     ("customer", "system"): {"name", "needs", "personality", "personality_behaviour", "strategy", "must_haves",
                              "brand_line", "budget", "budget_rule", *_WORDS},
     ("decision", "prompt"): {"name"},
-    ("repair", "too_short"): {"words", *_WORDS},
-    ("repair", "too_long"): {"words", *_WORDS},
-    ("repair", "off_role"): {"speaker", *_WORDS},
 }
 
 

@@ -12,7 +12,7 @@ from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Pro
 from core.rundir import utc_now
 from generate.catalog_facts import catalog_facts
 from generate.prompts import PromptSet
-from generate.text import clean_line, count_words, is_refusal, take_end_mark, trim_to_words
+from generate.text import clean_line, count_words, is_refusal, ngram_overlap, take_end_mark, trim_to_words
 from llm.base import ChatModel
 
 
@@ -27,6 +27,7 @@ class SimOptions:
     max_words: int = 75
     max_retries: int = 2  # regenerations per turn after the first try
     min_exchanges: int = 3  # the customer's end mark is ignored before this: small models say goodbye at once
+    max_overlap: float = 0.5  # share of a line's 4-grams already said; above it the line is a loop, resampled
     temperature: float | None = None  # None: the model's default (0.7)
     top_p: float | None = None
     tokens_per_word: float = 2.0  # generation budget per allowed word; trimming handles the overshoot
@@ -117,46 +118,50 @@ class Simulator:
         salesperson.hear(p.render("salesperson", "opening", min_words=o.min_words, max_words=o.max_words))
         return salesperson, customer
 
-    async def _speak(self, agent: Agent, other: Agent, rng: random.Random) -> tuple[Turn, bool]:
-        """One validated line: regenerate when out of the word band, trim at a sentence end when too long."""
+    async def _speak(self, agent: Agent, other: Agent, earlier: list[str],
+                     rng: random.Random) -> tuple[Turn, bool]:
+        """One validated line: resampled when out of the word band, a refusal or a loop; trimmed at a sentence end.
+
+        Resampling reuses the same prompt (its prefix stays cached); an in-context "too short" note was tried first
+        and small models echoed it into the conversation.
+        """
         o = self.opts
         usage, notes = Usage(), []
-        repair: list[dict[str, str]] = []
-        best: tuple[int, str, bool] | None = None  # (distance from the band, text, ended)
+        best: tuple[float, str, bool] | None = None  # (badness, text, ended)
         max_tokens = int(o.max_words * o.tokens_per_word) + 16
         attempts = 0
         for attempt in range(1, o.max_retries + 2):
             attempts = attempt
-            c = await self.model.complete(agent.messages + repair, max_tokens=max_tokens, temperature=o.temperature,
+            temperature = None if o.temperature is None else min(1.2, o.temperature + 0.15 * (attempt - 1))
+            c = await self.model.complete(agent.messages, max_tokens=max_tokens, temperature=temperature,
                                           top_p=o.top_p, slot=agent.slot, seed=rng.randrange(2**31))
             usage.add(c.usage)
             text, fixes = clean_line(c.text, (agent.name,), (other.name,))
             text, ended = take_end_mark(text)
             notes += [f for f in fixes if f not in notes]
-            refused = is_refusal(text)
-            if refused:
+            if is_refusal(text):
                 notes.append("refusal_regenerated")
-                text = ""
+                continue
             words = count_words(text)
             if words > o.max_words:
                 trimmed = trim_to_words(text, o.max_words, o.min_words)
                 if trimmed is not None:
                     notes.append("trimmed")
                     text, words = trimmed, count_words(trimmed)
-            if o.min_words <= words <= o.max_words:
-                best = (0, text, ended)
+            if not words:
+                continue
+            loop = ngram_overlap(text, earlier)
+            band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
+            badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2
+            if best is None or badness < best[0]:
+                best = (badness, text, ended)
+            if badness == 0:
                 break
-            dist = o.min_words - words if words < o.min_words else words - o.max_words
-            if words and (best is None or dist < best[0]):
-                best = (dist, text, ended)
-            key = "off_role" if refused else "too_short" if words < o.min_words else "too_long"
-            repair = [{"role": "assistant", "content": c.text},
-                      {"role": "user", "content": self.prompts.render("repair", key, words=words, speaker=agent.name,
-                                                                       min_words=o.min_words, max_words=o.max_words)}]
+            notes.append("loop_regenerated" if loop > o.max_overlap else "length_regenerated")
         if best is None:
             raise SimulationError(f"the {agent.role} model returned no usable text in {attempts} tries")
-        if best[0]:
-            notes.append("word_count_unmet")
+        if best[0] > 0:
+            notes.append("word_count_unmet" if ngram_overlap(best[1], earlier) <= o.max_overlap else "loop_unmet")
         return Turn(role=agent.role, text=best[1], timestamp=utc_now(), usage=usage, attempts=attempts,
                     notes=notes), best[2]
 
@@ -190,7 +195,7 @@ class Simulator:
         t0 = time.perf_counter()
         for n in range(1, self.opts.max_exchanges + 1):
             for speaker, listener in ((salesperson, customer), (customer, salesperson)):
-                turn, ended = await self._speak(speaker, listener, rng)
+                turn, ended = await self._speak(speaker, listener, [t.text for t in dialogue.turns], rng)
                 dialogue.turns.append(turn)
                 dialogue.usage.add(turn.usage)
                 speaker.said(turn.text)

@@ -10,7 +10,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
 _ROLE_WORDS = (r"(?:sales\s*person|salesman|saleswoman|sales\s*rep(?:resentative)?|seller|dealer|agent|assistant"
                r"|customer|buyer|user|client|shopper)")
 _LABEL = re.compile(rf"^\s*[*_#>\s]*(?:{_ROLE_WORDS}|[A-Z][a-z]+(?: \([^)]*\))?)\s*[*_]*\s*:\s*[*_]*\s*", re.I)
-_OTHER_LABEL = re.compile(rf"(?:^|\n|\s)[*_#>]*\s*(?:{_ROLE_WORDS})\s*[*_]*\s*:", re.I)
+_OTHER_LABEL = re.compile(rf"(?:^|\n|\s)[*_#>]*\s*(?:{_ROLE_WORDS})\s*[*_]*\s*:"
+                          rf"|\b(?:the|a|my) (?:{_ROLE_WORDS}) (?:says|said|replies|replied|responds|asks|answers)\b",
+                          re.I)
 
 
 # Assistant-style refusals and self-references: never a line a salesperson or customer would say.
@@ -20,6 +22,19 @@ _REFUSAL = re.compile(r"\b(?:I'?m sorry,? but I (?:can(?:no|')t|am unable to) (?
 
 def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text))
+
+
+def ngram_overlap(text: str, earlier: list[str], n: int = 4) -> float:
+    """Share of the text's word n-grams already said in earlier turns: 1.0 is a verbatim loop."""
+    def grams(t: str) -> list[tuple[str, ...]]:
+        w = [x.lower() for x in _WORD.findall(t)]
+        return [tuple(w[i:i + n]) for i in range(len(w) - n + 1)]
+
+    mine = grams(text)
+    if not mine or not earlier:
+        return 0.0
+    seen = {g for t in earlier for g in grams(t)}
+    return sum(g in seen for g in mine) / len(mine)
 
 
 def count_words(text: str) -> int:

@@ -100,3 +100,17 @@ def test_prompt_file_problems_are_input_errors(tmp_path):
     broken.write_text('extends = "' + str(tmp_path.parent / "none.toml") + '"\n')
     with pytest.raises(InputError, match="cannot be read"):
         load_prompts(broken)
+
+
+def test_narrated_lines_of_the_other_side_are_cut():
+    text, notes = clean_line('I need an espresso machine. The salesperson says, "Great choice!"', ("Sam",), ("Alex",))
+    assert text == "I need an espresso machine." and notes == ["leakage_removed"]
+
+
+def test_loop_overlap_measures_repeated_four_grams():
+    from generate.text import ngram_overlap
+
+    earlier = ["I am glad to have you in my store today."]
+    assert ngram_overlap("I am glad to have you in my store today.", earlier) == 1.0
+    assert ngram_overlap("The Jetta SE lists at $28,400 with a four-year warranty.", earlier) == 0.0
+    assert ngram_overlap("anything", []) == 0.0
