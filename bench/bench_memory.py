@@ -29,21 +29,7 @@ from tools.fault_server import FaultConfig, fault_server_process  # noqa: E402
 
 # The rule judges only (no embedder, grammar or toxicity models): the panel's models are a fixed cost that
 # would hide how the orchestrator itself scales, and at 10,000 dialogues they would take hours on 2 cores.
-RULES_ONLY = """
-[judges.word_count]
-weight = 1.0
-[judges.exchange_count]
-weight = 0.5
-min_exchanges = 1
-[judges.repetition]
-weight = 1.0
-[judges.role_leakage]
-weight = 1.0
-[judges.garbled]
-weight = 1.0
-[judges.decision]
-weight = 1.0
-"""
+RULES_ONLY = Path(__file__).resolve().parent.parent / "data" / "judge" / "rules_only.toml"
 
 
 def _lines(path: Path) -> int:
@@ -56,8 +42,7 @@ def _lines(path: Path) -> int:
 
 def measure(url: str, n: int, work: Path, args: argparse.Namespace) -> dict:
     out = work / f"run-{n}"
-    weights = work / "rules_only.toml"
-    weights.write_text(RULES_ONLY)
+    weights = RULES_ONLY
     cmd = [sys.executable, "run.py", "--base-url", url, "--model", "fault-model", "--num-dialogues", str(n),
            "--max-attempts", str(n), "--max-exchanges", str(args.exchanges), "--min-words", "40",
            "--max-words", "80", "--min-score", "0", "--few-shot", "0", "--concurrency", str(args.concurrency),
@@ -121,7 +106,7 @@ def main() -> int:
         print(f"| {r['n']:,} | {r['jsonl_mb']:.1f} | {r['wall']:.0f} | {r['cpu']:.0f} | {s} | {r['peak']:.0f} |")
     print()
     print("Commands (the fault server ran as `python -m tools.fault_server --port 0 --latency 0.0`; "
-          "rules_only.toml is RULES_ONLY in this script):")
+          "weights: data/judge/rules_only.toml):")
     print()
     for r in rows:
         cmd = [c if not c.startswith(("/tmp", tempfile.gettempdir())) else Path(c).name for c in r["cmd"]]

@@ -13,28 +13,12 @@ from tools.fault_server import FaultServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The rule judges only: fast (no embedder, grammar or toxicity model to load) and deterministic.
-RULES_WEIGHTS = """
-[judges.word_count]
-weight = 1.0
-[judges.exchange_count]
-weight = 0.5
-min_exchanges = 1
-[judges.repetition]
-weight = 1.0
-[judges.role_leakage]
-weight = 1.0
-[judges.garbled]
-weight = 1.0
-[judges.decision]
-weight = 1.0
-"""
+RULES_ONLY = Path(__file__).resolve().parent.parent / "data" / "judge" / "rules_only.toml"
 
 
 def rules_weights(directory: Path) -> Path:
-    path = Path(directory) / "rules_only.toml"
-    path.write_text(RULES_WEIGHTS, encoding="utf-8")
-    return path
+    """The shipped rules-only weights file (kept as a function so a test can swap in its own)."""
+    return RULES_ONLY
 
 
 def run_cli(args: list[str], env: dict[str, str] | None = None, timeout: float = 180,

@@ -1,0 +1,46 @@
+"""Where a run's time and tokens went, from its dialogues.jsonl: `python -m bench.pipeline_stats RUN_DIR`."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from statistics import mean
+
+from core.rundir import RunDir
+
+
+def stats(run_dir: Path) -> dict[str, float]:
+    ds = [d for d in RunDir.open(run_dir).dialogues() if d.turns]
+    turns = [t for d in ds for t in d.turns]
+    n = len(ds) or 1
+    prompt = sum(d.usage.prompt_tokens for d in ds)
+    cached = sum(d.usage.cached_tokens for d in ds)
+    gen = sum(d.usage.completion_tokens for d in ds)
+    gen_s = sum(d.timing.get("generate", 0.0) for d in ds)
+    judge_s = sum(d.timing.get("judge", 0.0) for d in ds)
+    m = json.loads((run_dir / "manifest.json").read_text())
+    wall = m.get("timings", {}).get("last_session_seconds") or 0.0
+    kept = sum(d.status == "kept" for d in ds)
+    return {
+        "dialogues": len(ds), "kept": kept, "turns per dialogue": round(len(turns) / n, 1),
+        "model calls per dialogue": round(sum(d.usage.calls for d in ds) / n, 1),
+        "generations per turn": round(mean(t.attempts for t in turns), 2) if turns else 0,
+        "prompt tokens per dialogue (sent)": round(prompt / n),
+        "prompt tokens per dialogue (processed, after the slot cache)": round((prompt - cached) / n),
+        "prompt cache hit rate": round(cached / prompt, 3) if prompt else 0,
+        "generated tokens per dialogue": round(gen / n),
+        "generation seconds per dialogue (in flight)": round(gen_s / n, 1),
+        "judge seconds per dialogue (in flight)": round(judge_s / n, 1),
+        "wall seconds per attempted dialogue": round(wall / n, 1),
+        "wall seconds per kept dialogue": round(wall / kept, 1) if kept else float("nan"),
+        "aggregate generated tokens/s (wall)": round(gen / wall, 1) if wall else 0,
+    }
+
+
+def main() -> None:
+    for k, v in stats(Path(sys.argv[1])).items():
+        print(f"| {k} | {v} |")
+
+
+if __name__ == "__main__":
+    main()
