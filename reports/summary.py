@@ -37,8 +37,10 @@ def headline(m: dict[str, Any]) -> str:
             s += f"; weakest criterion: {esc(weakest['label'].lower())} ({num(weakest['kept']['mean'])})"
         parts.append(s + ".")
     comp = r["compute"]
-    if comp["seconds_per_kept"] is not None:
-        parts.append(f"Each kept dialogue cost {num(comp['seconds_per_kept'], 1)} s"
+    # Wall clock when the manifest has it: per-dialogue seconds overlap when dialogues run concurrently.
+    per_kept = comp.get("wall_per_kept") or comp["seconds_per_kept"]
+    if per_kept is not None:
+        parts.append(f"Each kept dialogue cost {num(per_kept, 1)} s"
                      + (f" and {num(comp['tokens_per_kept'], 0)} tokens" if comp["tokens_per_kept"] else "")
                      + " (discarded attempts included).")
     gen_d2 = (m["diversity"]["generated"] or {}).get("distinct_2")
@@ -73,7 +75,7 @@ def tiles(m: dict[str, Any]) -> str:
            _tile("Products sold", num(sales["sold"]), f"{num(sales['rate'], 2, pct=True)} of kept dialogues"),
            _tile("Discard rate", num(disc["rate"], 2, pct=True),
                  f"{r['counts']['discarded']} discarded, {r['counts']['failed']} failed"),
-           _tile("Seconds per kept dialogue", num(comp["seconds_per_kept"], 1),
+           _tile("Seconds per kept dialogue", num(comp.get("wall_per_kept") or comp["seconds_per_kept"], 1),
                  f"mean per attempt: generate {num(comp['generate']['mean'], 1)} s, judge "
                  f"{num(comp['judge']['mean'], 1)} s"),
            _tile("Tokens per dialogue", num(comp["tokens"]["mean"], 0),
