@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import time
-import tomllib
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from core.catalog import DEFAULT_CATALOG, Catalog
 from core.config import RunConfig
 from core.dialogue import FAILED, KEPT, Dialogue, Product
 from core.errors import InputError
+from core.files import read_toml
 from core.rundir import DIALOGUES, RunDir, utc_now, write_atomic
 from core.rundir import DISCARDED as DISCARDED_FILE
 from generate.hub import HUB_FILE, Hub, render_exemplars
@@ -53,8 +53,7 @@ def load_setup(cfg: RunConfig) -> Setup:
     if len(set(names)) != len(names):
         raise InputError(f"Prompt variants need distinct names (got {', '.join(names)}).")
     persona_cfg = load_persona_config(cfg.personas) if cfg.personas else load_persona_config()
-    with open(WORLD_FILE, "rb") as fh:
-        w = tomllib.load(fh)
+    w = read_toml(WORLD_FILE)
     world = World(seller_names=w["seller_names"], stores=w["stores"],
                   behaviours={**persona_cfg.personalities, **persona_cfg.temperaments})
     preflight(cfg)

@@ -1,13 +1,13 @@
 """The product catalog: loaded from a JSON data file, validated, looked up by id, category or name."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.dialogue import Product
 from core.errors import InputError
+from core.files import read_json
 
 DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "data" / "catalog.json"
 _REQUIRED = {"id": str, "name": str, "category": str, "price": (int, float)}
@@ -25,12 +25,7 @@ class Catalog:
     @classmethod
     def load(cls, path: Path | str = DEFAULT_CATALOG) -> Catalog:
         path = Path(path)
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise InputError(f"Catalog file {path} cannot be read ({e.strerror}).") from None
-        except json.JSONDecodeError as e:
-            raise InputError(f"Catalog file {path} is not valid JSON (line {e.lineno}: {e.msg}).") from None
+        raw = read_json(path, "Catalog file ")
         items = raw.get("products") if isinstance(raw, dict) else None
         if not isinstance(items, list) or not items:
             raise InputError(f"Catalog file {path} must hold a non-empty \"products\" list.")

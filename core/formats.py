@@ -10,6 +10,7 @@ from typing import Any
 
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Product, Turn
 from core.errors import InputError
+from core.files import read_json
 from core.rundir import write_atomic
 
 CSV_COLUMNS = ["Salesman", "User", "Timestamp", "dialogue_id", "exchange", "product", "sold"]
@@ -128,12 +129,7 @@ def _brand(text: str | None) -> str | None:
 def read_car_dealer(path: Path, source: str | None = None) -> list[Dialogue]:
     """Conversations from an LMRL-Gym Car Dealer JSON file exactly as published (train.json / eval.json)."""
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise InputError(f"{path} cannot be read ({e.strerror}).") from None
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path} is not valid JSON (line {e.lineno}: {e.msg}).") from None
+    raw = read_json(path)
     if not isinstance(raw, dict):
         raise InputError(f"{path} is not in the Car Dealer format (expected personality -> list of conversations).")
     out: list[Dialogue] = []

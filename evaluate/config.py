@@ -1,13 +1,13 @@
 """Where the evaluation's data files live, and loading them: settings, rubric criteria, reference sets."""
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
+from core.files import read_toml
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
@@ -17,16 +17,6 @@ SETTINGS_FILE = PACKAGE / "settings.toml"
 CRITERIA_FILE = PACKAGE / "criteria.toml"
 SETS_FILE = REFERENCES / "sets.toml"
 METRICS = "metrics.json"  # written into the run directory
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as e:
-        raise InputError(f"{path} cannot be read ({e.strerror}).") from None
-    except tomllib.TOMLDecodeError as e:
-        raise InputError(f"{path} is not valid TOML ({e}).") from None
 
 
 @cache

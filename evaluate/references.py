@@ -7,10 +7,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Product, Turn
 from core.errors import InputError
+from core.files import read_json, read_text
 from core.formats import read_car_dealer
 from evaluate.config import SetInfo, default_reference, reference_sets
 
@@ -25,22 +25,6 @@ class ReferenceSet:
     kind: str  # "human" or "llm"
     dialogues: list[Dialogue] = field(default_factory=list)
     note: str = ""
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"{path} cannot be read ({e.strerror}).") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not UTF-8 text.") from None
-
-
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(_read_text(path))
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path} is not valid JSON (line {e.lineno}: {e.msg}).") from None
 
 
 def _persona(key: str, category: str, budget: float = 0.0) -> Persona:
@@ -65,7 +49,7 @@ def load_craigslist(path: Path) -> list[Dialogue]:
     """CraigslistBargain as reformatted by PPDPP: JSON lines; speaker usr = seller, sys = buyer."""
     out = []
     roles = {"usr": SALESPERSON, "sys": CUSTOMER}
-    for n, line in enumerate(_read_text(path).splitlines(), 1):
+    for n, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -114,7 +98,7 @@ def load_persuasion(path: Path) -> list[Dialogue]:
 
 def load_salesbot(path: Path) -> list[Dialogue]:
     """SalesBot 2.0 in FastChat format: human = customer, gpt = salesperson; <intent> tags removed."""
-    raw = _json(path)
+    raw = read_json(path)
     if not isinstance(raw, list):
         raise InputError(f"{path} is not in the SalesBot format (expected a list of conversations).")
     out = []

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import string
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
+from core.files import read_toml
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 DEFAULT_PROMPTS = PROMPTS_DIR / "default.toml"
@@ -41,21 +41,11 @@ class PromptSet:
         return self.sections[section][key].format_map(values)
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as e:
-        raise InputError(f"Prompt file {path} cannot be read ({e.strerror}).") from None
-    except tomllib.TOMLDecodeError as e:
-        raise InputError(f"Prompt file {path} is not valid TOML ({e}).") from None
-
-
 def load_prompts(path: Path | str = DEFAULT_PROMPTS, _seen: tuple[Path, ...] = ()) -> PromptSet:
     path = Path(path).resolve()
     if path in _seen:
         raise InputError(f"Prompt file {path} extends itself in a loop.")
-    data = _read(path)
+    data = read_toml(path, "Prompt file ")
     sections: dict[str, dict[str, str]] = {}
     if "extends" in data:
         base = load_prompts(path.parent / str(data["extends"]), _seen + (path,))

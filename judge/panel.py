@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from core.catalog import Catalog
 from core.dialogue import DISCARDED, KEPT, Dialogue, Verdict
 from core.errors import InputError
+from core.files import read_toml
 from judge.base import DATA_DIR, Judge, JudgeContext, PanelOptions, registry
 from judge.resources import Resources, file_sha256
 from judge.vocab import catalog_words
@@ -33,12 +33,7 @@ class _Entry:
 def load_weights(path: Path | str | None = None) -> tuple[Path, dict[str, dict[str, Any]]]:
     """The [judges.NAME] tables of a weights file, checked against the registry."""
     path = Path(path) if path else DEFAULT_WEIGHTS
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise InputError(f"Judge weights file {path} cannot be read ({e.strerror}).") from None
-    except tomllib.TOMLDecodeError as e:
-        raise InputError(f"Judge weights file {path} is not valid TOML ({e}).") from None
+    raw = read_toml(path, "Judge weights file ")
     tables = raw.get("judges")
     if not isinstance(tables, dict) or not tables:
         raise InputError(f"Judge weights file {path} needs at least one [judges.NAME] table.")
