@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--hub", help="persistent experience hub directory shared across runs")
     j = p.add_argument_group("judge and report")
     j.add_argument("--no-llm-judge", dest="llm_judge", action="store_false", help="heuristic and model judges only")
+    j.add_argument("--llm-judge-all", action="store_true",
+                   help="run the LLM judge on every dialogue, also those the rules already discard")
     j.add_argument("--judge-base-url", help="separate OpenAI-compatible server for the LLM judge")
     j.add_argument("--judge-model", help="model name on --judge-base-url")
     j.add_argument("--toxicity", choices=["profanity-check", "detoxify"], help="toxicity classifier")

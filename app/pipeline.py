@@ -186,7 +186,7 @@ async def generate(cfg: RunConfig, setup: Setup, run: RunDir, progress: Progress
         panel = Panel.build(setup.catalog, PanelOptions(
             min_words=cfg.min_words, max_words=cfg.max_words, max_exchanges=cfg.max_exchanges,
             llm=judge_model if cfg.llm_judge else None, use_llm_judge=cfg.llm_judge, toxicity=cfg.toxicity,
-            weights_path=cfg.judge_weights))
+            weights_path=cfg.judge_weights, cascade=not cfg.llm_judge_all))
         manifest["model"] = model.info.to_manifest()
         manifest["judge"] = panel.describe()
         run.write_manifest(manifest)

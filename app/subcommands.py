@@ -25,6 +25,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         p.add_argument("--out", help="directory for the verdicts (default: beside FILE)")
         p.add_argument("--catalog", default=str(DEFAULT_CATALOG))
         p.add_argument("--no-llm-judge", dest="llm_judge", action="store_false")
+        p.add_argument("--llm-judge-all", action="store_true")
         p.add_argument("--base-url")
         p.add_argument("--model")
         p.add_argument("--api-key-env", default="OPENAI_API_KEY")
@@ -53,7 +54,7 @@ async def _judge(ns: argparse.Namespace) -> tuple[int, int, Path]:
     out.mkdir(parents=True, exist_ok=True)
     catalog = Catalog.load(ns.catalog)
     opts = dict(min_words=ns.min_words, max_words=ns.max_words, max_exchanges=ns.max_exchanges,
-                weights_path=ns.judge_weights)
+                weights_path=ns.judge_weights, cascade=not ns.llm_judge_all)
     if ns.llm_judge:
         async with open_chat_model(base_url=ns.base_url, model=ns.model, api_key_env=ns.api_key_env,
                                    n_parallel=2, temperature=0.0, top_p=1.0) as llm:

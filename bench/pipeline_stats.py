@@ -7,6 +7,7 @@ from pathlib import Path
 from statistics import mean
 
 from core.rundir import RunDir
+from generate.text import count_words
 
 
 def stats(run_dir: Path) -> dict[str, float]:
@@ -21,10 +22,19 @@ def stats(run_dir: Path) -> dict[str, float]:
     m = json.loads((run_dir / "manifest.json").read_text())
     wall = m.get("timings", {}).get("last_session_seconds") or 0.0
     kept = sum(d.status == "kept" for d in ds)
+    lo, hi = m["config"]["min_words"], m["config"]["max_words"]
+    in_band = sum(lo <= count_words(t.text) <= hi for t in turns)
+    llm_runs = sum(1 for d in ds for v in d.verdicts if v.judge == "llm_judge" and not v.details.get("skipped"))
     return {
         "dialogues": len(ds), "kept": kept, "turns per dialogue": round(len(turns) / n, 1),
         "model calls per dialogue": round(sum(d.usage.calls for d in ds) / n, 1),
         "generations per turn": round(mean(t.attempts for t in turns), 2) if turns else 0,
+        "turns continued once (short line extended)": round(sum("extended" in t.notes for t in turns)
+                                                            / (len(turns) or 1), 3),
+        "turns within the word band": round(in_band / (len(turns) or 1), 3),
+        "mean judge score": round(mean(d.score for d in ds if d.score is not None), 3)
+        if any(d.score is not None for d in ds) else float("nan"),
+        "LLM judge runs per dialogue": round(llm_runs / n, 2),
         "prompt tokens per dialogue (sent)": round(prompt / n),
         "prompt tokens per dialogue (processed, after the slot cache)": round((prompt - cached) / n),
         "prompt cache hit rate": round(cached / prompt, 3) if prompt else 0,

@@ -40,6 +40,7 @@ class RunConfig:
     hub: str | None = None
     # judge
     llm_judge: bool = True
+    llm_judge_all: bool = False  # also on dialogues the rules already discard
     judge_base_url: str | None = None
     judge_model: str | None = None
     toxicity: str = "profanity-check"

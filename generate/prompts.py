@@ -27,6 +27,9 @@ PLACEHOLDERS = {
     ("customer", "system"): {"name", "needs", "personality", "personality_behaviour", "strategy", "must_haves",
                              "brand_line", "budget", "budget_rule", *_WORDS},
     ("decision", "prompt"): {"name"},
+    # Optional: asks a speaker whose line stopped short to go on (no key, no continuation; see Simulator._extend).
+    ("salesperson", "extend"): {"text", "words", "more", "speaker", *_WORDS},
+    ("customer", "extend"): {"text", "words", "more", "speaker", *_WORDS},
 }
 
 

@@ -12,7 +12,16 @@ from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Pro
 from core.rundir import utc_now
 from generate.catalog_facts import catalog_facts
 from generate.prompts import PromptSet
-from generate.text import clean_line, count_words, is_refusal, ngram_overlap, take_end_mark, trim_to_words
+from generate.text import (
+    clean_line,
+    count_words,
+    is_narration,
+    is_refusal,
+    ngram_overlap,
+    strip_acknowledgement,
+    take_end_mark,
+    trim_to_words,
+)
 from llm.base import ChatModel
 
 
@@ -130,6 +139,7 @@ class Simulator:
         best: tuple[float, str, bool] | None = None  # (badness, text, ended)
         max_tokens = int(o.max_words * o.tokens_per_word) + 16
         attempts = 0
+        extended = False  # one continuation per turn: small models stop early, and resampling rarely helps
         for attempt in range(1, o.max_retries + 2):
             attempts = attempt
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.15 * (attempt - 1))
@@ -142,6 +152,9 @@ class Simulator:
             if is_refusal(text):
                 notes.append("refusal_regenerated")
                 continue
+            if is_narration(text):
+                notes.append("narration_regenerated")
+                continue
             words = count_words(text)
             if words > o.max_words:
                 trimmed = trim_to_words(text, o.max_words, o.min_words)
@@ -151,6 +164,15 @@ class Simulator:
             if not words:
                 continue
             loop = ngram_overlap(text, earlier)
+            # Not the opening line: with no one to answer yet, a continuation tends to answer an imagined reply.
+            if (words < o.min_words and loop <= o.max_overlap and earlier and not extended
+                    and self._can_extend(agent)):
+                extended = True
+                longer, u = await self._extend(agent, other, text, words, earlier, rng)
+                usage.add(u)
+                if longer is not None:
+                    notes.append("extended")
+                    text, words, loop = longer, count_words(longer), ngram_overlap(longer, earlier)
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
             badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2
             if best is None or badness < best[0]:
@@ -164,6 +186,34 @@ class Simulator:
             notes.append("word_count_unmet" if ngram_overlap(best[1], earlier) <= o.max_overlap else "loop_unmet")
         return Turn(role=agent.role, text=best[1], timestamp=utc_now(), usage=usage, attempts=attempts,
                     notes=notes), best[2]
+
+    def _can_extend(self, agent: Agent) -> bool:
+        return "extend" in self.prompts.sections.get(agent.role, {})
+
+    async def _extend(self, agent: Agent, other: Agent, text: str, words: int, earlier: list[str],
+                      rng: random.Random) -> tuple[str | None, Usage]:
+        """Ask the speaker to go on from a line that stopped short; the line plus what it adds, or None.
+
+        The request is the agent's conversation plus its short line, so only the few new tokens are processed.
+        """
+        o = self.opts
+        ask = self.prompts.render(agent.role, "extend", text=text, words=words, speaker=agent.name,
+                                  min_words=o.min_words, max_words=o.max_words, more=o.min_words - words)
+        c = await self.model.complete(agent.messages + [{"role": "assistant", "content": text},
+                                                        {"role": "user", "content": ask}],
+                                      max_tokens=int((o.max_words - words) * o.tokens_per_word) + 16,
+                                      temperature=self.opts.temperature, top_p=o.top_p, slot=agent.slot,
+                                      seed=rng.randrange(2**31))
+        more, _ = clean_line(c.text, (agent.name,), (other.name,))
+        more, _ = take_end_mark(more)
+        more = strip_acknowledgement(more)
+        # The addition must be new words in the speaker's voice, not a restatement or an assistant's aside.
+        if not more or is_refusal(more) or ngram_overlap(more, [text, *earlier]) > o.max_overlap:
+            return None, c.usage
+        longer = f"{text} {more}"
+        if count_words(longer) > o.max_words:
+            longer = trim_to_words(longer, o.max_words, o.min_words) or longer
+        return (longer if count_words(longer) > words else None), c.usage
 
     async def _decide(self, customer: Agent, persona: Persona, products: list[Product],
                       rng: random.Random) -> tuple[Outcome, Usage]:
@@ -193,15 +243,23 @@ class Simulator:
         dialogue.started = utc_now()
         dialogue.extra.update(seller=seller, store=store, alternatives=[p.id for p in alternatives])
         t0 = time.perf_counter()
+        stalled = False
         for n in range(1, self.opts.max_exchanges + 1):
             for speaker, listener in ((salesperson, customer), (customer, salesperson)):
                 turn, ended = await self._speak(speaker, listener, [t.text for t in dialogue.turns], rng)
+                if "loop_unmet" in turn.notes and n > self.opts.min_exchanges:
+                    # Every try repeated earlier turns: the talk is over (small models trade thanks in a loop).
+                    # The line is left out and the customer decides now, instead of looping to --max-exchanges.
+                    dialogue.extra["stalled"] = {"turn": len(dialogue.turns) + 1, "role": turn.role}
+                    dialogue.usage.add(turn.usage)
+                    stalled = True
+                    break
                 dialogue.turns.append(turn)
                 dialogue.usage.add(turn.usage)
                 speaker.said(turn.text)
                 listener.hear(self.prompts.render(listener.role, "relay", text=turn.text, speaker=listener.name,
                                                   min_words=self.opts.min_words, max_words=self.opts.max_words))
-            if ended and n >= self.opts.min_exchanges:  # only the customer's end mark counts: it closes the exchange
+            if stalled or (ended and n >= self.opts.min_exchanges):  # the customer's end mark closes the exchange
                 break
         dialogue.outcome, usage = await self._decide(customer, dialogue.persona, products, rng)
         dialogue.usage.add(usage)

@@ -20,6 +20,24 @@ _REFUSAL = re.compile(r"\b(?:I'?m sorry,? but I (?:can(?:no|')t|am unable to) (?
                       r"I (?:can(?:no|')t|am unable to) (?:assist|help) with (?:that|this))", re.I)
 
 
+# How an instruction-tuned model answers a request before doing it: "Sure! ..." is to the prompt, not the other agent.
+_ACK = re.compile(r"^(?:sure(?: thing)?|of course|certainly|absolutely|okay|ok|got it|understood)\b[!,.:]*\s*", re.I)
+
+
+def strip_acknowledgement(text: str) -> str:
+    out = _ACK.sub("", text, count=1)
+    return out[:1].upper() + out[1:] if out != text else text
+
+
+# A line that reports the conversation instead of taking part in it ("The salesperson explains that ...").
+_NARRATION = re.compile(rf"^\W*(?:the|a|my) {_ROLE_WORDS} (?:\w+ly )?\w+s\b"
+                        r"|^\W*(?:he|she|they) (?:says|said|explains?|asks?|mentions?|thanks?)\b", re.I)
+
+
+def is_narration(text: str) -> bool:
+    return bool(_NARRATION.search(text))
+
+
 def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text))
 

@@ -28,6 +28,9 @@ class PanelOptions:
     weights_path: Path | str | None = None  # default data/judge/weights.toml
     detoxify_checkpoint: Path | str | None = None  # overrides $SALESGEN_DETOXIFY_CHECKPOINT
     llm_concurrency: int = 4  # LLM judge calls in flight across dialogues
+    # Skip the model-served judges on a dialogue the rules already discard (a veto or a floor breach): their
+    # verdict could not keep it, and on a small local model the LLM judge costs as much as a third of a dialogue.
+    cascade: bool = True
 
 
 @dataclass

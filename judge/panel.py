@@ -122,11 +122,31 @@ class Panel:
         async_entries = [e for e in self.entries if e.judge.is_async]
         # CPU-bound judges run in a worker thread so a generation loop sharing the event loop keeps moving.
         sync_task = asyncio.to_thread(self._run_sync, dialogue)
-        results = await asyncio.gather(sync_task, *(self._run_async(e.judge, dialogue) for e in async_entries))
+        if self.options.cascade and async_entries:
+            ruled = [v for v in await sync_task if v is not None]
+            certain = self.certain_discard(ruled)
+            if certain:
+                skipped = [Verdict(judge=e.judge.name, score=None, reason=f"not run: {certain}",
+                                   details={"skipped": True}) for e in async_entries]
+                results: list[Any] = [ruled, *skipped]
+            else:
+                results = [ruled, *await asyncio.gather(*(self._run_async(e.judge, dialogue) for e in async_entries))]
+        else:
+            results = await asyncio.gather(sync_task, *(self._run_async(e.judge, dialogue) for e in async_entries))
         by_name = {v.judge: v for v in results[0] + list(results[1:]) if v is not None}
         self.combine(dialogue, [by_name[n] for n in self.names if n in by_name], min_score)
         dialogue.timing["judge"] = round(time.perf_counter() - t0, 4)
         return dialogue
+
+    def certain_discard(self, verdicts: list[Verdict]) -> str | None:
+        """Why these verdicts discard the dialogue whatever the others say (a veto, a floor breach), or None."""
+        floors = {e.judge.name: e.floor for e in self.entries}
+        for v in verdicts:
+            if v.veto:
+                return f"the rules already discard this dialogue ({v.judge} veto)"
+            if v.score is not None and v.score < floors.get(v.judge, 0.0):
+                return f"the rules already discard this dialogue ({v.judge} below its floor)"
+        return None
 
     def combine(self, dialogue: Dialogue, verdicts: list[Verdict], min_score: float) -> None:
         """Weighted mean over the verdicts that have a score; any veto discards."""
@@ -168,6 +188,6 @@ class Panel:
             "skipped": self.skipped,
             "models": dict(self.resources.info),
             "options": {"min_words": o.min_words, "max_words": o.max_words, "max_exchanges": o.max_exchanges,
-                        "toxicity": o.toxicity, "use_llm_judge": o.use_llm_judge,
+                        "toxicity": o.toxicity, "use_llm_judge": o.use_llm_judge, "cascade": o.cascade,
                         "llm": getattr(o.llm, "name", None) if o.llm is not None else None},
         }

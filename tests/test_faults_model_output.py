@@ -30,7 +30,7 @@ class Scripted:
         self.calls: list[dict[str, Any]] = []
 
     async def complete(self, messages, *, max_tokens, json_schema=None, **kw) -> Completion:
-        self.calls.append({"messages": messages, "json_schema": json_schema})
+        self.calls.append({"messages": list(messages), "json_schema": json_schema})  # a snapshot: agents append
         if not self.replies:
             raise AssertionError("the simulator asked for more replies than scripted")
         return Completion(text=self.replies.pop(0), usage=Usage(prompt_tokens=10, completion_tokens=5, calls=1))
@@ -46,10 +46,14 @@ def dialogue(car) -> Dialogue:
     return Dialogue(id="t-0", index=0, persona=persona, product=car, variant="default", seed=1)
 
 
-def simulator(model) -> Simulator:
+def simulator(model, extend: bool = False) -> Simulator:
+    """Regeneration only, unless `extend`: the prompt file's continuation request is tested on its own below."""
     world = World(seller_names=["Alex"], stores={"default": "the store"})
-    return Simulator(model, load_prompts(), world, SimOptions(max_exchanges=1, min_words=8, max_words=20,
-                                                              max_retries=2))
+    prompts = load_prompts()
+    if not extend:
+        for role in (SALESPERSON, CUSTOMER):
+            prompts.sections[role].pop("extend", None)
+    return Simulator(model, prompts, world, SimOptions(max_exchanges=1, min_words=8, max_words=20, max_retries=2))
 
 
 async def test_bad_replies_are_regenerated_repaired_or_recorded(car, tmp_path):
@@ -98,3 +102,62 @@ def test_unusable_decisions_become_an_outcome_with_an_error(car, reply, error):
     text = reply.replace("%s", car.name)
     o = parse_decision(text, [car])
     assert o.bought is None and error in (o.error or "") and o.raw == text
+
+
+SHORT = "I need a quiet family car."  # 6 words, under the 8-word minimum
+ASK = "Great, what is your budget today?"  # 6 words
+PITCH = "This hybrid sedan seats five and has a large trunk for family trips."  # 13 words
+
+
+async def test_a_short_line_is_continued_once_instead_of_resampled(car):
+    decision = '{"bought": false, "product": "none", "price": null}'
+    model = Scripted([
+        GOOD_SELLER,
+        SHORT, "Sure! It should also seat five and have a big trunk.",  # continued; "Sure!" answers the prompt: cut
+        ASK, ASK,  # a continuation that repeats the line is refused, so the line is resampled
+        PITCH,
+        GOOD_BUYER,
+        decision,
+    ])
+    sim = simulator(model, extend=True)
+    sim.opts.max_exchanges = 2
+    d = await sim.run(dialogue(car), [])
+    buyer, seller = d.turns[1], d.turns[2]
+    assert buyer.text == SHORT + " It should also seat five and have a big trunk." and "extended" in buyer.notes
+    assert buyer.attempts == 1 and buyer.usage.calls == 2
+    ask = model.calls[2]["messages"]
+    # The continuation request is the conversation so far plus the short line as the speaker's own words.
+    assert ask[:-2] == model.calls[1]["messages"] and ask[-2] == {"role": "assistant", "content": SHORT}
+    assert ask[-1]["role"] == "user" and "6 words" in ask[-1]["content"]
+    assert seller.text == PITCH and "extended" not in seller.notes and seller.attempts == 2
+    assert seller.usage.calls == 3  # line, refused continuation, resample: one continuation per turn at most
+    assert model.replies == []
+
+
+async def test_the_opening_line_is_resampled_not_continued(car):
+    model = Scripted([ASK, GOOD_SELLER, GOOD_BUYER, '{"bought": false, "product": "none", "price": null}'])
+    d = await simulator(model, extend=True).run(dialogue(car), [])
+    assert d.turns[0].text == GOOD_SELLER and d.turns[0].attempts == 2 and model.replies == []
+
+
+async def test_a_dialogue_that_only_repeats_itself_ends_early_without_the_looping_line(car):
+    decision = '{"bought": false, "product": "none", "price": null}'
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, GOOD_SELLER, GOOD_SELLER, GOOD_SELLER, decision])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.min_exchanges = 5, 1
+    d = await sim.run(dialogue(car), [])
+    # Exchange 2 opens with three tries that all repeat turn 1: the line is dropped and the customer decides.
+    assert [t.text for t in d.turns] == [GOOD_SELLER, GOOD_BUYER]
+    assert d.extra["stalled"] == {"turn": 3, "role": SALESPERSON}
+    assert d.outcome is not None and d.outcome.bought is False and model.replies == []
+    assert d.usage.calls == 6  # the dropped line's three tries still count as spent
+
+
+async def test_a_loop_before_the_minimum_exchanges_is_kept_for_the_judge(car):
+    decision = '{"bought": false, "product": "none", "price": null}'
+    model = Scripted([GOOD_SELLER, GOOD_BUYER] + [GOOD_SELLER] * 3 + [GOOD_BUYER] * 3 + [decision])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.min_exchanges = 2, 2
+    d = await sim.run(dialogue(car), [])
+    assert len(d.turns) == 4 and "stalled" not in d.extra
+    assert "loop_unmet" in d.turns[2].notes and "loop_unmet" in d.turns[3].notes

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from fixtures.loader import HERE, clean, shared_panel
+from fixtures.loader import HERE, build_twin, clean, shared_panel, twins
 
 from core.catalog import Catalog
 from core.dialogue import KEPT
@@ -111,3 +111,22 @@ async def test_g_eval_samples_are_averaged(fault_server, tmp_path):
     temps = {b["temperature"] for b in srv.recent}
     assert temps == {0.7}  # sampled, not greedy, when averaging
     assert d.score == v.score
+
+
+async def test_rules_discard_first_then_the_llm_judge_is_not_asked(fault_server):
+    # A contradicted price vetoes: the LLM judge could not keep the dialogue, so by default it is not called.
+    twin = next(t for t in twins() if t["id"] == "car_wrong_price")
+    srv = fault_server(script=["ok"] * 4)
+    async with OpenAIChat(srv.url, "fault-model", retry=RetryPolicy(max_attempts=1)) as chat:
+        d, _ = build_twin(twin)
+        await _panel(chat).judge(d, 0.7)
+        v = next(v for v in d.verdicts if v.judge == "llm_judge")
+        assert v.score is None and v.error is None and v.details == {"skipped": True}
+        assert "accuracy veto" in v.reason and srv.stats["requests"] == 0
+        assert d.status != KEPT and not any(r.startswith("llm_judge") for r in d.reasons)
+        # --llm-judge-all: the same dialogue gets the LLM judge's verdict too, and is still discarded.
+        full = Panel.build(Catalog.load(), PanelOptions(llm=chat, cascade=False), resources=shared_panel().resources)
+        d2, _ = build_twin(twin)
+        await full.judge(d2, 0.7)
+    v2 = next(v for v in d2.verdicts if v.judge == "llm_judge")
+    assert v2.score is not None and srv.stats["requests"] == 1 and d2.status != KEPT

@@ -114,3 +114,17 @@ def test_loop_overlap_measures_repeated_four_grams():
     assert ngram_overlap("I am glad to have you in my store today.", earlier) == 1.0
     assert ngram_overlap("The Jetta SE lists at $28,400 with a four-year warranty.", earlier) == 0.0
     assert ngram_overlap("anything", []) == 0.0
+
+
+@pytest.mark.parametrize("line, narrated", [
+    ("The salesperson explains that they specialize in smartphones, including the Pixel 8a.", True),
+    ("The salesperson thanks you again for your help.", True),
+    ("They mention that the warranty is three years.", True),
+    ("I mention it because my last car broke down twice.", False),
+    ("She says the price is firm.", True),
+    ("The salesperson at my last store never asked about my budget.", False),
+    ("Thanks, that helps. The customer service here is great.", False),
+])
+def test_a_line_that_narrates_the_conversation_is_recognised(line, narrated):
+    from generate.text import is_narration
+    assert is_narration(line) is narrated
