@@ -161,3 +161,20 @@ async def test_a_loop_before_the_minimum_exchanges_is_kept_for_the_judge(car):
     d = await sim.run(dialogue(car), [])
     assert len(d.turns) == 4 and "stalled" not in d.extra
     assert "loop_unmet" in d.turns[2].notes and "loop_unmet" in d.turns[3].notes
+
+
+async def test_a_line_that_is_both_short_and_a_loop_is_marked_for_both(car):
+    short_echo = "this sedan has a great warranty"  # 6 words (the band is 8-20), all of them from turn 1
+    model = Scripted([GOOD_SELLER, short_echo, short_echo, short_echo,
+                      '{"bought": false, "product": "none", "price": null}'])
+    d = await simulator(model).run(dialogue(car), [])
+    assert d.turns[1].text == short_echo
+    assert {"word_count_unmet", "loop_unmet"} <= set(d.turns[1].notes)
+
+
+async def test_a_line_that_reports_the_conversation_is_resampled(car):
+    narrated = "The salesperson explains that this sedan is great for families."  # 10 words, in the band
+    model = Scripted([GOOD_SELLER, narrated, GOOD_BUYER, '{"bought": false, "product": "none", "price": null}'])
+    d = await simulator(model).run(dialogue(car), [])
+    assert d.turns[1].text == GOOD_BUYER and d.turns[1].attempts == 2
+    assert "narration_regenerated" in d.turns[1].notes
