@@ -207,7 +207,7 @@ class Simulator:
         c = await self.model.complete(agent.messages + [{"role": "assistant", "content": text},
                                                         {"role": "user", "content": ask}],
                                       max_tokens=int((o.max_words - words) * o.tokens_per_word) + 16,
-                                      temperature=self.opts.temperature, top_p=o.top_p, slot=agent.slot,
+                                      temperature=o.temperature, top_p=o.top_p, slot=agent.slot,
                                       seed=rng.randrange(2**31))
         more, _ = clean_line(c.text, (agent.name,), (other.name,))
         more, _ = take_end_mark(more)
