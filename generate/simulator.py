@@ -137,7 +137,7 @@ class Simulator:
         """
         o = self.opts
         usage, notes = Usage(), []
-        best: tuple[float, str, bool] | None = None  # (badness, text, ended)
+        best: tuple[float, str, bool, list[str]] | None = None  # (badness, text, ended, rules it breaks)
         max_tokens = int(o.max_words * o.tokens_per_word) + 16
         attempts = 0
         extended = False  # one continuation per turn: small models stop early, and resampling rarely helps
@@ -175,20 +175,16 @@ class Simulator:
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
             badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2 + narrated * 2
             if best is None or badness < best[0]:
-                best = (badness, text, ended)
+                broken = ["word_count_unmet"] * (band > 0) + ["loop_unmet"] * (loop > o.max_overlap) \
+                    + ["narration_unmet"] * narrated
+                best = (badness, text, ended, broken)
             if badness == 0:
                 break
             notes.append("narration_regenerated" if narrated else
                          "loop_regenerated" if loop > o.max_overlap else "length_regenerated")
         if best is None:
             raise SimulationError(f"the {agent.role} model returned no usable text in {attempts} tries")
-        if best[0] > 0:  # say each rule the kept line still breaks: the judge and the tests read these notes
-            if not o.min_words <= count_words(best[1]) <= o.max_words:
-                notes.append("word_count_unmet")
-            if ngram_overlap(best[1], earlier) > o.max_overlap:
-                notes.append("loop_unmet")
-            if is_narration(best[1]):
-                notes.append("narration_unmet")
+        notes += best[3]  # each rule the kept line still breaks: the judge and the tests read these notes
         return Turn(role=agent.role, text=best[1], timestamp=utc_now(), usage=usage, attempts=attempts,
                     notes=notes), best[2]
 

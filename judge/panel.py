@@ -124,10 +124,11 @@ class Panel:
         sync_task = asyncio.to_thread(self._run_sync, dialogue)
         if self.options.cascade and async_entries:
             ruled = [v for v in await sync_task if v is not None]
-            certain = self.certain_discard(ruled)
+            certain = self.hard_reasons(ruled)
             if certain:
-                skipped = [Verdict(judge=e.judge.name, score=None, reason=f"not run: {certain}",
-                                   details={"skipped": True}) for e in async_entries]
+                why = f"not run: the rules already discard this dialogue ({certain[0].split(':', 1)[0]})"
+                skipped = [Verdict(judge=e.judge.name, score=None, reason=why, details={"skipped": True})
+                           for e in async_entries]
                 results: list[Any] = [ruled, *skipped]
             else:
                 results = [ruled, *await asyncio.gather(*(self._run_async(e.judge, dialogue) for e in async_entries))]
@@ -138,15 +139,13 @@ class Panel:
         dialogue.timing["judge"] = round(time.perf_counter() - t0, 4)
         return dialogue
 
-    def certain_discard(self, verdicts: list[Verdict]) -> str | None:
-        """Why these verdicts discard the dialogue whatever the others say (a veto, a floor breach), or None."""
+    def hard_reasons(self, verdicts: list[Verdict]) -> list[str]:
+        """What discards the dialogue whatever the weighted mean says: vetoes first, then floor breaches."""
         floors = {e.judge.name: e.floor for e in self.entries}
-        for v in verdicts:
-            if v.veto:
-                return f"the rules already discard this dialogue ({v.judge} veto)"
-            if v.score is not None and v.score < floors.get(v.judge, 0.0):
-                return f"the rules already discard this dialogue ({v.judge} below its floor)"
-        return None
+        reasons = [f"{v.judge} veto: {v.reason}" for v in verdicts if v.veto]
+        reasons += [f"{v.judge} {v.score:.2f} below its floor {floors.get(v.judge, 0.0):g}: {v.reason}"
+                    for v in verdicts if not v.veto and v.score is not None and v.score < floors.get(v.judge, 0.0)]
+        return reasons
 
     def combine(self, dialogue: Dialogue, verdicts: list[Verdict], min_score: float) -> None:
         """Weighted mean over the verdicts that have a score; any veto discards."""
@@ -154,14 +153,11 @@ class Panel:
         scored = [(v, weights.get(v.judge, 0.0)) for v in verdicts if v.score is not None]
         total = sum(w for _, w in scored)
         score = sum(v.score * w for v, w in scored) / total if total > 0 else None
-        vetoes = [v for v in verdicts if v.veto]
         errors = [v for v in verdicts if v.error]
         dialogue.verdicts = verdicts
         dialogue.score = round(score, 4) if score is not None else None
         floors = {e.judge.name: e.floor for e in self.entries}
-        reasons = [f"{v.judge} veto: {v.reason}" for v in vetoes]
-        reasons += [f"{v.judge} {v.score:.2f} below its floor {floors.get(v.judge, 0.0):g}: {v.reason}"
-                    for v, _ in scored if not v.veto and v.score < floors.get(v.judge, 0.0)]
+        reasons = self.hard_reasons(verdicts)
         if score is None:
             reasons.append("no judge produced a score")
         elif score < min_score:
