@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--min-words", type=int, help="words per response at least (default 50)")
     d.add_argument("--max-words", type=int, help="words per response at most (default 75)")
     d.add_argument("--max-retries", type=int, help="regenerations of an out-of-band response (default 2)")
+    d.add_argument("--no-line-check", dest="line_check", action="store_false",
+                   help="keep lines the judges would object to (repetition, catalog contradictions) instead of "
+                        "repairing or regenerating them")
     d.add_argument("--prompts", help="prompt variant file (default prompts/default.toml)")
     d.add_argument("--variants", nargs="+", metavar="FILE", help="compare several prompt variant files")
     d.add_argument("--catalog", help="product catalog JSON (default data/catalog.json)")

@@ -118,7 +118,9 @@ class Runner:
 
     async def variant(self, model: ChatModel, panel: Panel, prompts: PromptSet, state: VariantState) -> None:
         cfg = self.cfg
-        sim = Simulator(model, prompts, self.setup.world, self.opts)
+        # The judges' per-line rules, asked while generating: a flawed line costs a regeneration, not a dialogue.
+        sim = Simulator(model, prompts, self.setup.world, self.opts,
+                        line_check=panel.line_flaws if cfg.line_check else None)
         hub = Hub(prompts.name, path=Path(cfg.hub) / HUB_FILE if cfg.hub else None)
         hub.seed(Dialogue.from_dict(rec) for _, rec in self.run.scan()  # streamed: the hub keeps a bounded few
                  if rec.get("variant") == prompts.name and rec.get("status") == KEPT)

@@ -32,6 +32,7 @@ class RunConfig:
     min_words: int = 50
     max_words: int = 75
     max_retries: int = 2
+    line_check: bool = True  # the judges' per-line rules (repetition, catalog contradictions) at generation
     # world and prompts
     prompts: list[str] = field(default_factory=list)  # one variant per file; empty: prompts/default.toml
     catalog: str | None = None

@@ -1,6 +1,7 @@
 """The data model every stage reads and writes: products, personas, turns, outcomes, verdicts, dialogues."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -113,6 +114,16 @@ class Verdict:
         return _build(cls, d)
 
 
+@dataclass
+class LineFlaw:
+    """What a judge finds wrong with a new line on its own: the simulator resamples or repairs it before keeping it,
+    instead of losing the whole dialogue to a floor or a veto at the end."""
+
+    rule: str  # the judge that objects
+    reason: str
+    sentence: str | None = None  # the one sentence at fault, when leaving it out cures the line
+
+
 # A dialogue ends in exactly one of these.
 KEPT, DISCARDED, FAILED = "kept", "discarded", "failed"
 
@@ -162,3 +173,7 @@ class Dialogue:
         dlg.verdicts = [Verdict.from_dict(v) for v in d.get("verdicts") or []]
         dlg.usage = Usage.from_dict(d.get("usage") or {})
         return dlg
+
+
+# The flaws of a dialogue's last turn (the candidate line); built by the judge panel, called by the simulator.
+LineCheck = Callable[[Dialogue], list[LineFlaw]]

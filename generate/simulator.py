@@ -5,16 +5,30 @@ import json
 import math
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Product, Turn, Usage
+from core.catalog import Catalog
+from core.dialogue import (
+    CUSTOMER,
+    SALESPERSON,
+    Dialogue,
+    LineCheck,
+    LineFlaw,
+    Outcome,
+    Persona,
+    Product,
+    Turn,
+    Usage,
+)
+from core.mentions import ProductIndex
 from core.rundir import utc_now
 from generate.catalog_facts import catalog_facts
 from generate.prompts import PromptSet
 from generate.text import (
     clean_line,
     count_words,
+    drop_sentences,
     is_narration,
     is_refusal,
     ngram_overlap,
@@ -23,6 +37,9 @@ from generate.text import (
     trim_to_words,
 )
 from llm.base import ChatModel
+
+# A kept line with one of these repeated earlier turns in every try: past the minimum exchanges the talk has stalled.
+_STALL_NOTES = {"loop_unmet", "repetition_unmet"}
 
 
 class SimulationError(Exception):
@@ -100,8 +117,17 @@ def parse_decision(text: str, products: list[Product]) -> Outcome:
 
 
 class Simulator:
-    def __init__(self, model: ChatModel, prompts: PromptSet, world: World, opts: SimOptions):
+    def __init__(self, model: ChatModel, prompts: PromptSet, world: World, opts: SimOptions,
+                 line_check: LineCheck | None = None):
+        """`line_check` (the judge panel's, wired by the pipeline) names what in a candidate line would cost the
+        dialogue a floor or a veto at the end: such a line is repaired (its faulty sentence left out) or resampled."""
         self.model, self.prompts, self.world, self.opts = model, prompts, world, opts
+        self.line_check = line_check
+
+    def _flaws(self, dialogue: Dialogue, role: str, text: str) -> list[LineFlaw]:
+        if self.line_check is None or not text:
+            return []
+        return self.line_check(replace(dialogue, turns=[*dialogue.turns, Turn(role=role, text=text, timestamp="")]))
 
     def _agents(self, persona: Persona, products: list[Product], seller: str, store: str,
                 examples: str, slots: tuple[int, int] | None) -> tuple[Agent, Agent]:
@@ -127,15 +153,16 @@ class Simulator:
         salesperson.hear(p.render("salesperson", "opening", min_words=o.min_words, max_words=o.max_words))
         return salesperson, customer
 
-    async def _speak(self, agent: Agent, other: Agent, earlier: list[str],
+    async def _speak(self, agent: Agent, other: Agent, dialogue: Dialogue,
                      rng: random.Random) -> tuple[Turn, bool]:
-        """One validated line: continued once when short; resampled when out of the word band, a refusal, a loop or a
-        narration of the conversation; trimmed at a sentence end.
+        """One validated line: continued once when short; resampled when out of the word band, a refusal, a loop, a
+        narration of the conversation or flawed by the line check; trimmed at a sentence end.
 
         Resampling reuses the same prompt (its prefix stays cached); an in-context "too short" note was tried first
         and small models echoed it into the conversation.
         """
         o = self.opts
+        earlier = [t.text for t in dialogue.turns]
         usage, notes = Usage(), []
         best: tuple[float, str, bool, list[str]] | None = None  # (badness, text, ended, rules it breaks)
         max_tokens = int(o.max_words * o.tokens_per_word) + 16
@@ -159,6 +186,11 @@ class Simulator:
                 if trimmed is not None:
                     notes.append("trimmed")
                     text, words = trimmed, count_words(trimmed)
+            flaws = self._flaws(dialogue, agent.role, text)
+            text, dropped = drop_sentences(text, {f.sentence for f in flaws if f.sentence})
+            if dropped:
+                notes.append("sentence_dropped")
+                words, flaws = count_words(text), self._flaws(dialogue, agent.role, text)
             if not words:
                 continue
             loop = ngram_overlap(text, earlier)
@@ -172,16 +204,19 @@ class Simulator:
                 if longer is not None:
                     notes.append("extended")
                     text, words, loop = longer, count_words(longer), ngram_overlap(longer, earlier)
+                    flaws = self._flaws(dialogue, agent.role, text)
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
-            badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2 + narrated * 2
+            flawed = list(dict.fromkeys(f.rule for f in flaws))  # each judge that objects, once
+            badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2 + narrated * 2 + len(flawed) * 2
             if best is None or badness < best[0]:
                 broken = ["word_count_unmet"] * (band > 0) + ["loop_unmet"] * (loop > o.max_overlap) \
-                    + ["narration_unmet"] * narrated
+                    + ["narration_unmet"] * narrated + [f"{r}_unmet" for r in flawed]
                 best = (badness, text, ended, broken)
             if badness == 0:
                 break
             notes.append("narration_regenerated" if narrated else
-                         "loop_regenerated" if loop > o.max_overlap else "length_regenerated")
+                         "loop_regenerated" if loop > o.max_overlap else
+                         f"{flawed[0]}_regenerated" if flawed else "length_regenerated")
         if best is None:
             raise SimulationError(f"the {agent.role} model returned no usable text in {attempts} tries")
         notes += best[3]  # each rule the kept line still breaks: the judge and the tests read these notes
@@ -216,10 +251,14 @@ class Simulator:
             longer = trim_to_words(longer, o.max_words, o.min_words) or longer
         return (longer if count_words(longer) > words else None), c.usage
 
-    async def _decide(self, customer: Agent, persona: Persona, products: list[Product],
+    async def _decide(self, customer: Agent, dialogue: Dialogue, products: list[Product],
                       rng: random.Random) -> tuple[Outcome, Usage]:
-        schema = decision_schema([p.name for p in products])
-        prompt = self.prompts.render("decision", "prompt", name=persona.name)
+        # Only products the talk named: a small model otherwise "buys" a catalog item no one mentioned.
+        talked_of = {p.id for m in ProductIndex(Catalog(products)).find(" ".join(t.text for t in dialogue.turns))
+                     for p in m.products}
+        named = [p for i, p in enumerate(products) if i == 0 or p.id in talked_of]
+        schema = decision_schema([p.name for p in named])
+        prompt = self.prompts.render("decision", "prompt", name=dialogue.persona.name)
         usage = Usage()
         outcome = Outcome(bought=None, error="no decision requested")
         for _ in range(2):  # one retry: a constrained reply should parse, but a server may ignore the schema
@@ -227,7 +266,7 @@ class Simulator:
                                           temperature=0.2, json_schema=schema, slot=customer.slot,
                                           seed=rng.randrange(2**31))
             usage.add(c.usage)
-            outcome = parse_decision(c.text.strip(), products)
+            outcome = parse_decision(c.text.strip(), named)
             if outcome.error is None:
                 break
         return outcome, usage
@@ -247,8 +286,8 @@ class Simulator:
         stalled = False
         for n in range(1, self.opts.max_exchanges + 1):
             for speaker, listener in ((salesperson, customer), (customer, salesperson)):
-                turn, ended = await self._speak(speaker, listener, [t.text for t in dialogue.turns], rng)
-                if "loop_unmet" in turn.notes and n > self.opts.min_exchanges:
+                turn, ended = await self._speak(speaker, listener, dialogue, rng)
+                if _STALL_NOTES & set(turn.notes) and n > self.opts.min_exchanges:
                     # Every try repeated earlier turns: the talk is over (small models trade thanks in a loop).
                     # The line is left out and the customer decides now, instead of looping to --max-exchanges.
                     dialogue.extra["stalled"] = {"turn": len(dialogue.turns) + 1, "role": turn.role}
@@ -262,7 +301,7 @@ class Simulator:
                                                   min_words=self.opts.min_words, max_words=self.opts.max_words))
             if stalled or (ended and n >= self.opts.min_exchanges):  # the customer's end mark closes the exchange
                 break
-        dialogue.outcome, usage = await self._decide(customer, dialogue.persona, products, rng)
+        dialogue.outcome, usage = await self._decide(customer, dialogue, products, rng)
         dialogue.usage.add(usage)
         dialogue.timing["generate"] = round(time.perf_counter() - t0, 3)
         dialogue.finished = utc_now()

@@ -63,6 +63,15 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
+def drop_sentences(text: str, bad: set[str | None]) -> tuple[str, int]:
+    """The text without the given sentences (quoted verbatim by a judge), and how many were left out."""
+    dropped = 0
+    for sentence in bad:
+        if sentence and sentence in text:
+            text, dropped = text.replace(sentence, " ", 1), dropped + 1
+    return re.sub(r"\s+", " ", text).strip(), dropped
+
+
 def trim_to_words(text: str, max_words: int, min_words: int) -> str | None:
     """Cut at the last sentence boundary within max_words; None if that leaves fewer than min_words."""
     kept: list[str] = []

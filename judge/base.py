@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from core.catalog import Catalog
-from core.dialogue import Dialogue, Verdict
+from core.dialogue import Dialogue, LineFlaw, Verdict
 
 if TYPE_CHECKING:
     from judge.resources import Resources
@@ -63,6 +63,11 @@ class Judge:
 
     async def ajudge(self, dialogue: Dialogue) -> Verdict | None:
         return self.judge(dialogue)
+
+    def line_flaws(self, dialogue: Dialogue) -> list[LineFlaw]:
+        """What in the dialogue's last turn alone would cost this criterion its floor or a veto. The simulator asks
+        before it keeps a line; the default is nothing (criteria that need the whole dialogue to tell)."""
+        return []
 
     def describe(self) -> dict[str, Any]:
         return {}

@@ -13,10 +13,11 @@ from typing import Any
 
 from core.catalog import Catalog
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Product
+from core.mentions import norm, product_index
 from judge.base import DATA_DIR
 from judge.prices import Money, find_money, same_amount
 from judge.text import regex_sentences
-from judge.vocab import feature_phrases, norm, product_blob, product_index
+from judge.vocab import feature_phrases, product_blob
 
 SUPPORTED, CONTRADICTED, UNSUPPORTED, IMMATERIAL = "supported", "contradicted", "unsupported", "immaterial"
 _NUM = r"(?<![\w.,$])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"

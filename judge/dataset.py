@@ -14,8 +14,8 @@ from core.dialogue import FAILED, SALESPERSON, Dialogue
 from core.errors import InputError
 from core.formats import read_car_dealer, read_csv
 from core.jsonl import read_jsonl
+from core.mentions import product_index
 from judge.panel import Panel
-from judge.vocab import product_index
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.catalog import Catalog
-from core.dialogue import DISCARDED, KEPT, Dialogue, Verdict
+from core.dialogue import DISCARDED, KEPT, Dialogue, LineFlaw, Verdict
 from core.errors import InputError
 from core.files import read_toml
 from judge.base import DATA_DIR, Judge, JudgeContext, PanelOptions, registry
@@ -138,6 +138,10 @@ class Panel:
         self.combine(dialogue, [by_name[n] for n in self.names if n in by_name], min_score)
         dialogue.timing["judge"] = round(time.perf_counter() - t0, 4)
         return dialogue
+
+    def line_flaws(self, dialogue: Dialogue) -> list[LineFlaw]:
+        """The rule-based judges' objections to the dialogue's last turn (the simulator's candidate line)."""
+        return [f for e in self.entries if not e.judge.is_async for f in e.judge.line_flaws(dialogue)]
 
     def hard_reasons(self, verdicts: list[Verdict]) -> list[str]:
         """What discards the dialogue whatever the weighted mean says: vetoes first, then floor breaches."""

@@ -178,3 +178,60 @@ async def test_a_line_that_reports_the_conversation_is_resampled(car):
     d = await simulator(model).run(dialogue(car), [])
     assert d.turns[1].text == GOOD_BUYER and d.turns[1].attempts == 2
     assert "narration_regenerated" in d.turns[1].notes
+
+
+DECLINE = '{"bought": false, "product": "none", "price": null}'
+ECHOING = "The price is fine, the price is fine, the price is fine, I think."  # 13 words, repeats itself
+
+
+def line_checked(model, tmp_path) -> Simulator:
+    """The simulator with the judge panel's line check, as the pipeline wires it (repetition and accuracy)."""
+    weights = tmp_path / "weights.toml"
+    weights.write_text("[judges.repetition]\nweight = 1.0\nfloor = 0.5\n[judges.accuracy]\nweight = 1.0\nfloor = 0.5\n")
+    panel = Panel.build(Catalog.load(), PanelOptions(min_words=8, max_words=20, max_exchanges=1,
+                                                     use_llm_judge=False, weights_path=weights))
+    sim = simulator(model)
+    sim.line_check = panel.line_flaws
+    return sim
+
+
+async def test_a_sentence_the_catalog_contradicts_is_left_out_of_the_line(car, tmp_path):
+    assert "sunroof" not in " ".join(car.features).lower()
+    wrong = "It has a sunroof too."  # 19 words with GOOD_SELLER: within the band, nothing to trim
+    d = await line_checked(Scripted([f"{GOOD_SELLER} {wrong}", GOOD_BUYER, DECLINE]), tmp_path).run(dialogue(car), [])
+    seller = d.turns[0]
+    assert seller.text == GOOD_SELLER and "sentence_dropped" in seller.notes and seller.attempts == 1
+    # Without the check the invented features stay for the judge to find at the end.
+    plain = await simulator(Scripted([f"{GOOD_SELLER} {wrong}", GOOD_BUYER, DECLINE])).run(dialogue(car), [])
+    assert wrong in plain.turns[0].text and "sentence_dropped" not in plain.turns[0].notes
+
+
+async def test_a_line_that_repeats_itself_is_regenerated_before_the_judge_sees_it(car, tmp_path):
+    d = await line_checked(Scripted([GOOD_SELLER, ECHOING, GOOD_BUYER, DECLINE]), tmp_path).run(dialogue(car), [])
+    buyer = d.turns[1]
+    assert buyer.text == GOOD_BUYER and buyer.attempts == 2 and "repetition_regenerated" in buyer.notes
+    plain = await simulator(Scripted([GOOD_SELLER, ECHOING, DECLINE])).run(dialogue(car), [])
+    assert plain.turns[1].text == ECHOING  # the simulator's own 4-gram loop check does not see it
+
+
+async def test_a_line_the_judges_object_to_in_every_try_stalls_the_dialogue(car, tmp_path):
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, ECHOING, ECHOING, ECHOING, DECLINE])
+    sim = line_checked(model, tmp_path)
+    sim.opts.max_exchanges, sim.opts.min_exchanges = 5, 1
+    d = await sim.run(dialogue(car), [])
+    assert [t.text for t in d.turns] == [GOOD_SELLER, GOOD_BUYER]
+    assert d.extra["stalled"] == {"turn": 3, "role": SALESPERSON} and model.replies == []
+
+
+async def test_the_decision_offers_only_products_the_talk_named(tmp_path):
+    cars = Catalog.load().in_category("car")
+    car, named, unnamed = cars[0], cars[1], cars[2]
+    pitch = f"If you want something newer, the {named.name} is also on the lot."
+    compare = "Fair enough, I would like to compare both cars before I decide anything today."
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, pitch, compare, DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.max_words = 2, 40
+    d = await sim.run(dialogue(car), [named, unnamed])
+    assert pitch in d.turns[2].text
+    enum = model.calls[-1]["json_schema"]["anyOf"][0]["properties"]["product"]["enum"]
+    assert enum == [car.name, named.name]  # the product in play always; an alternative only once it was named

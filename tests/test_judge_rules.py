@@ -155,3 +155,21 @@ def test_panel_judges_an_empty_dialogue_without_crashing(panel):
     d.turns = []
     asyncio.run(panel.judge(d, 0.7))
     assert d.status == "discarded" and all(v.error is None for v in d.verdicts)
+
+
+def test_line_flaws_speak_only_of_the_last_turn(panel):
+    """The simulator's line check: the same contradicted price is a flaw when it is the new line, not before."""
+    wrong = "It's listed at $35,900."
+    d = with_turn("clean_car_crv", 4, wrong)
+    assert panel.line_flaws(d) == []  # turn 4 is history here: the judge at the end reports it
+    d.turns = d.turns[:5]
+    flaws = panel.line_flaws(d)
+    assert [(f.rule, f.sentence) for f in flaws] == [("accuracy", wrong)] and "35,900" in flaws[0].reason
+
+
+def test_a_line_copying_an_earlier_turn_is_a_repetition_flaw(panel):
+    d = clean("clean_car_crv")
+    d.turns = d.turns[:3]
+    assert panel.line_flaws(d) == []
+    d.turns[2] = Turn(d.turns[2].role, d.turns[0].text, d.turns[2].timestamp)
+    assert [f.rule for f in panel.line_flaws(d)] == ["repetition"]

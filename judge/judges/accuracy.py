@@ -1,7 +1,7 @@
 """Accuracy against the catalog: every salesperson claim the rules can read, checked; a wrong price vetoes."""
 from __future__ import annotations
 
-from core.dialogue import Dialogue, Verdict
+from core.dialogue import Dialogue, LineFlaw, Verdict
 from judge.base import Judge, JudgeContext, register, verdict
 from judge.claims import CONTRADICTED, IMMATERIAL, SUPPORTED, UNSUPPORTED, ClaimExtractor
 from judge.text import quote
@@ -43,3 +43,10 @@ class Accuracy(Judge):
             reason += " (no product record: checked against the products the dialogue names)"
         return verdict(self.name, score, reason, evidence, veto=bool(wrong_price),
                        counts=counts, claims=[c.to_dict() for c in claims])
+
+    def line_flaws(self, dialogue: Dialogue) -> list[LineFlaw]:
+        # Any contradiction in the new line: two cost the floor and a wrong price vetoes. The sentence is named so
+        # the simulator can leave it out rather than regenerate a whole line for one invented feature.
+        last = len(dialogue.turns) - 1
+        return [LineFlaw(self.name, f"{c.kind} \"{c.text}\" {c.status}: {c.note}", c.sentence)
+                for c in self.extractor.extract(dialogue) if c.turn == last and c.status == CONTRADICTED]

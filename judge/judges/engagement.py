@@ -6,11 +6,11 @@ import re
 import tomllib
 
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Verdict
+from core.mentions import norm
 from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
 from judge.claims import ClaimExtractor, numbers_with_units
 from judge.prices import find_money
 from judge.text import clamp, content_words, mean, quote, regex_sentences, where
-from judge.vocab import norm
 
 
 @register

@@ -5,11 +5,11 @@ import re
 import tomllib
 
 from core.dialogue import CUSTOMER, Dialogue, Verdict
+from core.mentions import product_index
 from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
 from judge.judges.decision import money, resolve_bought
 from judge.prices import find_money, same_amount
 from judge.text import quote
-from judge.vocab import product_index
 
 SOLD, NOT_SOLD, INCONSISTENT, UNKNOWN = "sold", "not sold", "inconsistent", "unknown"
 
