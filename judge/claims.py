@@ -172,7 +172,8 @@ class ClaimExtractor:
             self._facts[p.id] = ProductFacts(self.rules, p)
         return self._facts[p.id]
 
-    def extract(self, dialogue: Dialogue) -> list[Claim]:
+    def extract(self, dialogue: Dialogue, only_turn: int | None = None) -> list[Claim]:
+        """Every claim in the salesperson's turns, or only in turn `only_turn` (the simulator's line check)."""
         in_play = dialogue.product
         if in_play is not None and not in_play.name:
             in_play = replace(in_play, name="the product")  # imported records may carry only an MSRP
@@ -182,7 +183,7 @@ class ClaimExtractor:
             if turn.role == CUSTOMER:
                 said_by_customer.append(turn.text)
                 continue
-            if turn.role != SALESPERSON:
+            if turn.role != SALESPERSON or only_turn not in (None, i):
                 continue
             customer_text = " ".join(said_by_customer)
             negotiating = self.rules.cues["negotiation"].search(customer_text) is not None

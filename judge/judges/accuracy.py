@@ -49,4 +49,4 @@ class Accuracy(Judge):
         # the simulator can leave it out rather than regenerate a whole line for one invented feature.
         last = len(dialogue.turns) - 1
         return [LineFlaw(self.name, f"{c.kind} \"{c.text}\" {c.status}: {c.note}", c.sentence)
-                for c in self.extractor.extract(dialogue) if c.turn == last and c.status == CONTRADICTED]
+                for c in self.extractor.extract(dialogue, only_turn=last) if c.status == CONTRADICTED]
