@@ -287,7 +287,8 @@ class Simulator:
         for n in range(1, self.opts.max_exchanges + 1):
             for speaker, listener in ((salesperson, customer), (customer, salesperson)):
                 turn, ended = await self._speak(speaker, listener, dialogue, rng)
-                if _STALL_NOTES & set(turn.notes) and n > self.opts.min_exchanges:
+                # From the minimum exchange on: a loop kept earlier sank the dialogue under the repetition floor.
+                if _STALL_NOTES & set(turn.notes) and n >= self.opts.min_exchanges:
                     # Every try repeated earlier turns: the talk is over (small models trade thanks in a loop).
                     # The line is left out and the customer decides now, instead of looping to --max-exchanges.
                     dialogue.extra["stalled"] = {"turn": len(dialogue.turns) + 1, "role": turn.role}

@@ -157,10 +157,18 @@ async def test_a_loop_before_the_minimum_exchanges_is_kept_for_the_judge(car):
     decision = '{"bought": false, "product": "none", "price": null}'
     model = Scripted([GOOD_SELLER, GOOD_BUYER] + [GOOD_SELLER] * 3 + [GOOD_BUYER] * 3 + [decision])
     sim = simulator(model)
-    sim.opts.max_exchanges, sim.opts.min_exchanges = 2, 2
+    sim.opts.max_exchanges, sim.opts.min_exchanges = 2, 3
     d = await sim.run(dialogue(car), [])
     assert len(d.turns) == 4 and "stalled" not in d.extra
     assert "loop_unmet" in d.turns[2].notes and "loop_unmet" in d.turns[3].notes
+
+
+async def test_a_loop_in_the_minimum_exchange_ends_the_talk(car):
+    model = Scripted([GOOD_SELLER, GOOD_BUYER] + [GOOD_SELLER] * 3 + [DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.min_exchanges = 5, 2
+    d = await sim.run(dialogue(car), [])
+    assert len(d.turns) == 2 and d.extra["stalled"] == {"turn": 3, "role": SALESPERSON}
 
 
 async def test_a_line_that_is_both_short_and_a_loop_is_marked_for_both(car):
