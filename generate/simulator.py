@@ -1,6 +1,7 @@
 """Two agents talk a sale through: turns in order, each validated and regenerated, then a structured decision."""
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
@@ -38,7 +39,7 @@ from generate.text import (
 )
 from llm.base import ChatModel
 
-# A kept line with one of these repeated earlier turns in every try: past the minimum exchanges the talk has stalled.
+# A kept line with one of these repeated earlier turns in every try: from the minimum exchange on, the talk is over.
 _STALL_NOTES = {"loop_unmet", "repetition_unmet"}
 
 
@@ -124,10 +125,12 @@ class Simulator:
         self.model, self.prompts, self.world, self.opts = model, prompts, world, opts
         self.line_check = line_check
 
-    def _flaws(self, dialogue: Dialogue, role: str, text: str) -> list[LineFlaw]:
+    async def _flaws(self, dialogue: Dialogue, role: str, text: str) -> list[LineFlaw]:
         if self.line_check is None or not text:
             return []
-        return self.line_check(replace(dialogue, turns=[*dialogue.turns, Turn(role=role, text=text, timestamp="")]))
+        probe = replace(dialogue, turns=[*dialogue.turns, Turn(role=role, text=text, timestamp="")])
+        # CPU-bound regular expressions: off the event loop, as the panel runs its rules, so other dialogues move.
+        return await asyncio.to_thread(self.line_check, probe)
 
     def _agents(self, persona: Persona, products: list[Product], seller: str, store: str,
                 examples: str, slots: tuple[int, int] | None) -> tuple[Agent, Agent]:
@@ -186,11 +189,11 @@ class Simulator:
                 if trimmed is not None:
                     notes.append("trimmed")
                     text, words = trimmed, count_words(trimmed)
-            flaws = self._flaws(dialogue, agent.role, text)
-            text, dropped = drop_sentences(text, {f.sentence for f in flaws if f.sentence})
+            flaws = await self._flaws(dialogue, agent.role, text)
+            text, dropped = drop_sentences(text, {f.sentence for f in flaws})
             if dropped:
                 notes.append("sentence_dropped")
-                words, flaws = count_words(text), self._flaws(dialogue, agent.role, text)
+                words, flaws = count_words(text), await self._flaws(dialogue, agent.role, text)
             if not words:
                 continue
             loop = ngram_overlap(text, earlier)
@@ -204,7 +207,7 @@ class Simulator:
                 if longer is not None:
                     notes.append("extended")
                     text, words, loop = longer, count_words(longer), ngram_overlap(longer, earlier)
-                    flaws = self._flaws(dialogue, agent.role, text)
+                    flaws = await self._flaws(dialogue, agent.role, text)
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
             flawed = list(dict.fromkeys(f.rule for f in flaws))  # each judge that objects, once
             badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2 + narrated * 2 + len(flawed) * 2
@@ -287,10 +290,9 @@ class Simulator:
         for n in range(1, self.opts.max_exchanges + 1):
             for speaker, listener in ((salesperson, customer), (customer, salesperson)):
                 turn, ended = await self._speak(speaker, listener, dialogue, rng)
-                # From the minimum exchange on: a loop kept earlier sank the dialogue under the repetition floor.
                 if _STALL_NOTES & set(turn.notes) and n >= self.opts.min_exchanges:
-                    # Every try repeated earlier turns: the talk is over (small models trade thanks in a loop).
-                    # The line is left out and the customer decides now, instead of looping to --max-exchanges.
+                    # Small models trade thanks in a loop. The line is left out and the customer decides now: kept,
+                    # it would sink the dialogue under the repetition floor and cost the exchanges up to the last.
                     dialogue.extra["stalled"] = {"turn": len(dialogue.turns) + 1, "role": turn.role}
                     dialogue.usage.add(turn.usage)
                     stalled = True
