@@ -7,7 +7,7 @@ from pathlib import Path
 from statistics import mean
 
 from core.rundir import RunDir
-from generate.text import count_words
+from core.words import count_words
 
 
 def stats(run_dir: Path) -> dict[str, float]:

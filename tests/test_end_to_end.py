@@ -10,7 +10,7 @@ import pytest
 
 from core.dialogue import CUSTOMER, FAILED, KEPT, SALESPERSON
 from core.rundir import RunDir
-from generate.text import count_words
+from core.words import count_words
 
 SENTINEL = "sk-sentinel-3f9c2a7e51d04b8c"  # must never reach a file
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,9 +5,10 @@ import pytest
 
 from core.catalog import Catalog
 from core.errors import InputError
+from core.words import count_words
 from generate.prompts import load_prompts
 from generate.simulator import decision_schema, parse_decision
-from generate.text import clean_line, count_words, take_end_mark, trim_to_words
+from generate.text import clean_line, take_end_mark, trim_to_words
 
 
 def test_role_prefix_and_leakage_are_removed():

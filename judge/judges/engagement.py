@@ -7,10 +7,11 @@ import tomllib
 
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Verdict
 from core.mentions import norm
+from core.words import sentences
 from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
 from judge.claims import ClaimExtractor, numbers_with_units
 from judge.prices import find_money
-from judge.text import clamp, content_words, mean, quote, regex_sentences, where
+from judge.text import clamp, content_words, mean, quote, where
 
 
 @register
@@ -50,7 +51,7 @@ class Engagement(Judge):
         needs_first, pitch, asked = 0.0, None, None
         for i, t in sales:
             pos = self._pitch_at(t.text)
-            q = next((m for s in regex_sentences(t.text) if s.rstrip().endswith("?")
+            q = next((m for s in sentences(t.text) if s.rstrip().endswith("?")
                       for m in [self.needs_rx.search(s)] if m), None)
             if asked is None and q is not None:
                 asked = (i, t.text.find(q.string))

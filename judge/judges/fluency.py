@@ -5,8 +5,9 @@ import re
 import tomllib
 
 from core.dialogue import Dialogue, Verdict
+from core.words import count_words
 from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
-from judge.text import clamp, count_words, quote, snippet
+from judge.text import clamp, quote, snippet
 
 _DIGITS = r"\S*\d\S*|\$\S+"  # prices and model numbers are not words to spell-check
 

@@ -6,8 +6,9 @@ import tomllib
 from typing import Any
 
 from core.dialogue import SALESPERSON, Dialogue, Verdict
+from core.words import sentences
 from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
-from judge.text import quote, regex_sentences
+from judge.text import quote
 
 
 def load_rules(path=None) -> dict[str, Any]:
@@ -37,7 +38,7 @@ class Toxicity(Judge):
         if not dialogue.turns:
             return None
         r = self.rules
-        units = [(i, t, s) for i, t in enumerate(dialogue.turns) for s in regex_sentences(t.text) or [t.text]]
+        units = [(i, t, s) for i, t in enumerate(dialogue.turns) for s in sentences(t.text) or [t.text]]
         if not units:
             return None
         res = self.ctx.resources

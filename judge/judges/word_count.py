@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from core.dialogue import Dialogue, Verdict
+from core.words import count_words
 from judge.base import Judge, register, verdict
-from judge.text import count_words, mean, quote
+from judge.text import mean, quote
 
 
 @register
