@@ -1,10 +1,13 @@
-"""What a word and a sentence are: one definition, so the generator enforces the length the judges score."""
+"""What a word, a sentence and a template slot are: one definition, so the generator enforces what the judges score."""
 from __future__ import annotations
 
 import re
 
 WORD = re.compile(r"[A-Za-z0-9$][\w'’$.,%-]*")  # a word starts with a letter, a digit or $
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
+# A template slot the model left unfilled: "[Customer's Name]", "[Your Name]", "[insert price]".
+PLACEHOLDER = re.compile(r"\[(?!\[|END\])[^\[\]\n]{0,40}\b(?i:name|insert|your|store|company|dealership|"
+                         r"customer|salesperson|product|price|date|number)\b[^\[\]\n]{0,40}\]")
 
 
 def count_words(text: str) -> int:

@@ -30,6 +30,7 @@ from generate.prompts import PromptSet
 from generate.text import (
     clean_line,
     drop_sentences,
+    fill_placeholders,
     is_narration,
     is_refusal,
     ngram_overlap,
@@ -177,8 +178,7 @@ class Simulator:
             c = await self.model.complete(agent.messages, max_tokens=max_tokens, temperature=temperature,
                                           top_p=o.top_p, slot=agent.slot, seed=rng.randrange(2**31))
             usage.add(c.usage)
-            text, fixes = clean_line(c.text, (agent.name,), (other.name,))
-            text, ended = take_end_mark(text)
+            text, ended, fixes = self._clean(c.text, agent, other, dialogue)
             notes += [f for f in fixes if f not in notes]
             if is_refusal(text):
                 notes.append("refusal_regenerated")
@@ -202,7 +202,7 @@ class Simulator:
             if (words < o.min_words and loop <= o.max_overlap and not narrated and earlier and not extended
                     and self._can_extend(agent)):
                 extended = True
-                longer, u = await self._extend(agent, other, text, words, earlier, rng)
+                longer, u = await self._extend(agent, other, dialogue, text, words, earlier, rng)
                 usage.add(u)
                 if longer is not None:
                     notes.append("extended")
@@ -226,11 +226,20 @@ class Simulator:
         return Turn(role=agent.role, text=best[1], timestamp=utc_now(), usage=usage, attempts=attempts,
                     notes=notes), best[2]
 
+    @staticmethod
+    def _clean(raw: str, agent: Agent, other: Agent, dialogue: Dialogue) -> tuple[str, bool, list[str]]:
+        """The line without labels, the other side's words and the end mark; name slots filled. (text, ended, notes)"""
+        text, notes = clean_line(raw, (agent.name,), (other.name,))
+        text, ended = take_end_mark(text)
+        names = {agent.role: agent.name, other.role: other.name, "store": dialogue.extra.get("store", "")}
+        text, filled = fill_placeholders(text, names, agent.role)
+        return text, ended, notes + ["placeholder_filled"] * bool(filled)
+
     def _can_extend(self, agent: Agent) -> bool:
         return "extend" in self.prompts.sections.get(agent.role, {})
 
-    async def _extend(self, agent: Agent, other: Agent, text: str, words: int, earlier: list[str],
-                      rng: random.Random) -> tuple[str | None, Usage]:
+    async def _extend(self, agent: Agent, other: Agent, dialogue: Dialogue, text: str, words: int,
+                      earlier: list[str], rng: random.Random) -> tuple[str | None, Usage]:
         """Ask the speaker to go on from a line that stopped short; the line plus what it adds, or None.
 
         The request is the agent's conversation plus its short line, so only the few new tokens are processed.
@@ -243,8 +252,7 @@ class Simulator:
                                       max_tokens=int((o.max_words - words) * o.tokens_per_word) + 16,
                                       temperature=o.temperature, top_p=o.top_p, slot=agent.slot,
                                       seed=rng.randrange(2**31))
-        more, _ = clean_line(c.text, (agent.name,), (other.name,))
-        more, _ = take_end_mark(more)
+        more, _, _ = self._clean(c.text, agent, other, dialogue)
         more = strip_acknowledgement(more)
         # The addition must be new words in the speaker's voice, not a restatement or an assistant's aside.
         if not more or is_refusal(more) or ngram_overlap(more, [text, *earlier]) > o.max_overlap:

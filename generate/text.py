@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from core.words import WORD, count_words, sentences
+from core.words import PLACEHOLDER, WORD, count_words, sentences
 
 END_MARK = "[[END]]"
 # Labels a model puts before its own line or uses to start writing the other side's line.
@@ -97,8 +97,38 @@ def clean_line(text: str, own_names: tuple[str, ...] = (), other_names: tuple[st
     return out, notes
 
 
+# The marker as asked for, and as small models also write it: "[END]", "(End)", at the end of the line.
+_END = re.compile(r"\s*(?:\[\[END\]\]|\[END\]|\((?i:end)\))\s*")
+
+
 def take_end_mark(text: str) -> tuple[str, bool]:
     """Remove the customer's end-of-conversation marker and say whether it was there."""
-    if END_MARK in text or "[END]" in text:
-        return text.replace(END_MARK, "").replace("[END]", "").strip(), True
+    if END_MARK in text or "[END]" in text or _END.search(text.rstrip()[-7:]):
+        return _END.sub(" ", text).strip(), True
     return text, False
+
+
+_WHO = {"customer": re.compile(r"customer|buyer|client|shopper", re.I),
+        "salesperson": re.compile(r"sales|seller|agent|representative|rep\b", re.I),
+        "store": re.compile(r"store|company|dealership|shop\b", re.I)}
+
+
+def fill_placeholders(text: str, names: dict[str, str], speaker: str) -> tuple[str, int]:
+    """Fill name slots the model left in brackets with the names it was given; others stay (the line is resampled).
+
+    `names` maps "customer", "salesperson" and "store" to names; "[Your Name]" is the speaker's own.
+    """
+    filled = 0
+
+    def fill(m: re.Match[str]) -> str:
+        nonlocal filled
+        slot = m.group(0)
+        who = next((k for k, rx in _WHO.items() if rx.search(slot)), None)
+        if who is None and re.search(r"\b(?:your|my)\s+name\b", slot, re.I):
+            who = speaker
+        if who is None or not names.get(who):
+            return slot
+        filled += 1
+        return names[who]
+
+    return PLACEHOLDER.sub(fill, text), filled

@@ -173,3 +173,19 @@ def test_a_line_copying_an_earlier_turn_is_a_repetition_flaw(panel):
     assert panel.line_flaws(d) == []
     d.turns[2] = Turn(d.turns[2].role, d.turns[0].text, d.turns[2].timestamp)
     assert [f.rule for f in panel.line_flaws(d)] == ["repetition"]
+
+
+def test_an_unfilled_template_slot_discards_and_is_a_line_flaw(panel):
+    """A "[Customer's Name]" kept once spreads through the few-shot hub: the garbled judge's floor stops it."""
+    d = clean("clean_car_crv")
+    assert judge_of(panel, "garbled").judge(d).score == 1.0
+    d = with_turn("clean_car_crv", 6, "Thank you for your feedback, [Customer's Name]. " + d.turns[6].text)
+    v = judge_of(panel, "garbled").judge(d)
+    assert v.score < next(e.floor for e in panel.entries if e.judge.name == "garbled")
+    assert "[Customer's Name]" in v.evidence[0]
+    asyncio.run(panel.judge(d, 0.0))
+    assert d.status == "discarded" and any(r.startswith("garbled ") for r in d.reasons)
+    d.turns = d.turns[:7]
+    assert [f.rule for f in panel.line_flaws(d)] == ["garbled"]
+    d.turns[6] = Turn(d.turns[6].role, "Deal, I'll bring the kids to see it [laughs]. [[END]]", "")
+    assert [f.rule for f in panel.line_flaws(d)] == []  # neither the end mark nor a bracketed aside is a slot

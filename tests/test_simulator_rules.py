@@ -8,7 +8,7 @@ from core.errors import InputError
 from core.words import count_words
 from generate.prompts import load_prompts
 from generate.simulator import decision_schema, parse_decision
-from generate.text import clean_line, take_end_mark, trim_to_words
+from generate.text import clean_line, fill_placeholders, take_end_mark, trim_to_words
 
 
 def test_role_prefix_and_leakage_are_removed():
@@ -129,3 +129,18 @@ def test_loop_overlap_measures_repeated_four_grams():
 def test_a_line_that_narrates_the_conversation_is_recognised(line, narrated):
     from generate.text import is_narration
     assert is_narration(line) is narrated
+
+
+def test_name_slots_are_filled_and_other_slots_left_for_a_resample():
+    names = {"customer": "Liam", "salesperson": "Grace", "store": "Summit Motors"}
+    text, n = fill_placeholders("Thanks, [Customer's Name]! I'm [Your Name] at [Store Name]; it's [insert price].",
+                                names, "salesperson")
+    assert (text, n) == ("Thanks, Liam! I'm Grace at Summit Motors; it's [insert price].", 3)
+    assert fill_placeholders("Bye, [Salesperson's Name]. [Your Name]", names, "customer") == ("Bye, Grace. Liam", 2)
+    assert fill_placeholders("Deal. [[END]]", names, "customer") == ("Deal. [[END]]", 0)
+
+
+def test_end_mark_variants_small_models_write():
+    assert take_end_mark("I'll look into it further. (End)") == ("I'll look into it further.", True)
+    assert take_end_mark("No deal. [END]") == ("No deal.", True)
+    assert take_end_mark("Not the end (end) yet, tell me more.") == ("Not the end (end) yet, tell me more.", False)

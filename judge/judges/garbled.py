@@ -1,15 +1,17 @@
-"""Empty or garbled text: blank turns, template debris, runs of symbols, strings that are not words."""
+"""Empty or garbled text: blank turns, template debris and unfilled slots, runs of symbols, non-words."""
 from __future__ import annotations
 
 import re
 
-from core.dialogue import Dialogue, Verdict
+from core.dialogue import Dialogue, LineFlaw, Verdict
+from core.words import PLACEHOLDER
 from judge.base import Judge, register, verdict
 from judge.text import quote, snippet
 
 _DEBRIS = re.compile(r"<\|[^|>]*\|>|</?s>|\[/?INST\]|```|\{\s*\"|\\u[0-9a-f]{4}|\ufffd", re.I)
 _RUN = re.compile(r"([^\w\s])\1{4,}|(\w)\2{5,}")
 _WORDISH = re.compile(r"[A-Za-z]+")
+_PLAIN = set(".,;:!?'’\"“”$-()/")
 
 
 def problems(text: str) -> list[tuple[str, int, int]]:
@@ -21,12 +23,17 @@ def problems(text: str) -> list[tuple[str, int, int]]:
     m = _DEBRIS.search(text)
     if m:
         out.append(("template or markup debris", m.start(), m.end()))
+    m = PLACEHOLDER.search(text)
+    if m:
+        out.append(("an unfilled template slot", m.start(), m.end()))
     m = _RUN.search(text)
     if m:
         out.append(("a run of repeated characters", m.start(), m.end()))
+    # Letters against symbols; spaces, digits and the punctuation of prices and specs ("$35,900", "2.4-L") are neutral.
     letters = sum(c.isalpha() for c in stripped)
-    if letters / len(stripped) < 0.6:
-        out.append((f"only {letters / len(stripped):.0%} letters", 0, min(len(text), 40)))
+    symbols = sum(not (c.isalnum() or c.isspace() or c in _PLAIN) for c in stripped)
+    if letters / max(1, letters + symbols) < 0.6:
+        out.append((f"only {letters / max(1, letters + symbols):.0%} letters", 0, min(len(text), 40)))
     words = _WORDISH.findall(text)
     # A 'word' of 7+ letters with no vowel, or 20+ letters, is almost never English.
     odd = [w for w in words if (len(w) >= 7 and not re.search(r"[aeiouyAEIOUY]", w)) or len(w) >= 20]
@@ -41,6 +48,10 @@ def problems(text: str) -> list[tuple[str, int, int]]:
 @register
 class Garbled(Judge):
     name = "garbled"
+
+    def line_flaws(self, dialogue: Dialogue) -> list[LineFlaw]:
+        # Resampled while generating: one such line otherwise costs the whole dialogue its floor.
+        return [LineFlaw(self.name, what) for what, _, _ in problems(dialogue.turns[-1].text)] if dialogue.turns else []
 
     def judge(self, dialogue: Dialogue) -> Verdict | None:
         if not dialogue.turns:
