@@ -100,9 +100,10 @@ class Runner:
         persona, product = sample_pair(cfg.seed, index, catalog.products, self.setup.persona_cfg)
         d = Dialogue(id=f"{variant}-{cfg.seed}-{index:05d}", index=index, persona=persona, product=product,
                      variant=variant, model=sim.model.name, seed=cfg.seed)
-        examples = render_exemplars(hub.pick(persona.category, persona.personality, cfg.few_shot)) \
-            if cfg.few_shot else ""
-        d.extra["exemplars"] = examples.count("Example ")
+        shown = hub.pick(persona.category, persona.personality, cfg.few_shot) if cfg.few_shot else []
+        examples = render_exemplars(shown)
+        # Lineage: which kept dialogues this one was shown, so a flaw the hub copies on can be traced to its source.
+        d.extra["exemplars"] = [ex.id for ex in shown]
         try:
             await sim.run(d, alternatives(product, catalog), examples, slots)
         except (LLMError, SimulationError) as e:

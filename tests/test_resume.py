@@ -174,3 +174,17 @@ def test_a_torn_tail_is_dropped_and_a_complete_one_kept(tmp_path, tail, survives
     after = [r["id"] for r in read_jsonl(path, strict=True)]
     assert seen_before == (["a", "b"] if survives else ["a"])
     assert after == (["a", "b", "c"] if survives else ["a", "c"])  # whatever was counted as done is still there
+
+
+def test_each_dialogue_names_the_kept_dialogues_it_was_shown(reference_runs):
+    """Few-shot lineage: the exemplar ids in a record are kept dialogues that finished before it (one in flight)."""
+    kept_before: set[str] = set()
+    shown = 0
+    for r in sorted(records(reference_runs[2, 1]), key=lambda r: r["finished"]):
+        ids = r["extra"]["exemplars"]
+        assert len(ids) <= 2 and set(ids) <= kept_before, (r["id"], ids, kept_before)
+        shown += bool(ids)
+        if r["status"] == "kept":
+            kept_before.add(r["id"])
+    assert shown and kept_before
+    assert all(r["extra"]["exemplars"] == [] for r in records(reference_runs[0, 1]))
