@@ -7,10 +7,14 @@ from pathlib import Path
 from statistics import mean
 
 from core.rundir import RunDir
-from core.words import count_words
+from core.words import PLACEHOLDER, count_words
 
 
-def stats(run_dir: Path) -> dict[str, float]:
+def slotted(d) -> bool:
+    return any(PLACEHOLDER.search(t.text) for t in d.turns)
+
+
+def stats(run_dir: Path) -> dict[str, float | str]:
     ds = [d for d in RunDir.open(run_dir).dialogues() if d.turns]
     turns = [t for d in ds for t in d.turns]
     n = len(ds) or 1
@@ -32,6 +36,9 @@ def stats(run_dir: Path) -> dict[str, float]:
         "turns continued once (short line extended)": round(sum("extended" in t.notes for t in turns)
                                                             / (len(turns) or 1), 3),
         "turns within the word band": round(in_band / (len(turns) or 1), 3),
+        "turns with a name slot filled": sum("placeholder_filled" in t.notes for t in turns),
+        "dialogues with an unfilled template slot (kept)": f"{sum(slotted(d) for d in ds)} "
+                                                           f"({sum(slotted(d) and d.status == 'kept' for d in ds)})",
         "mean judge score": round(mean(d.score for d in ds if d.score is not None), 3)
         if any(d.score is not None for d in ds) else float("nan"),
         "LLM judge runs per dialogue": round(llm_runs / n, 2),
@@ -41,9 +48,10 @@ def stats(run_dir: Path) -> dict[str, float]:
         "generated tokens per dialogue": round(gen / n),
         "generation seconds per dialogue (in flight)": round(gen_s / n, 1),
         "judge seconds per dialogue (in flight)": round(judge_s / n, 1),
-        "wall seconds per attempted dialogue": round(wall / n, 1),
-        "wall seconds per kept dialogue": round(wall / kept, 1) if kept else float("nan"),
-        "aggregate generated tokens/s (wall)": round(gen / wall, 1) if wall else 0,
+        # No wall time when the last session was killed before writing its timings: nan, not a fast-looking 0.
+        "wall seconds per attempted dialogue": round(wall / n, 1) if wall else float("nan"),
+        "wall seconds per kept dialogue": round(wall / kept, 1) if kept and wall else float("nan"),
+        "aggregate generated tokens/s (wall)": round(gen / wall, 1) if wall else float("nan"),
     }
 
 
