@@ -5,7 +5,6 @@ import re
 
 from core.words import PLACEHOLDER, WORD, count_words, sentences
 
-END_MARK = "[[END]]"
 # Labels a model puts before its own line or uses to start writing the other side's line.
 _ROLE_WORDS = (r"(?:sales\s*person|salesman|saleswoman|sales\s*rep(?:resentative)?|seller|dealer|agent|assistant"
                r"|customer|buyer|user|client|shopper)")
@@ -103,7 +102,8 @@ _END = re.compile(r"\s*(?:\[\[END\]\]|\[END\]|\((?i:end)\))\s*")
 
 def take_end_mark(text: str) -> tuple[str, bool]:
     """Remove the customer's end-of-conversation marker and say whether it was there."""
-    if END_MARK in text or "[END]" in text or _END.search(text.rstrip()[-7:]):
+    # "[END]" anywhere (the asked-for "[[END]]" contains it); "(End)" only where a line ends, as it is also a word.
+    if "[END]" in text or _END.search(text.rstrip()[-7:]):
         return _END.sub(" ", text).strip(), True
     return text, False
 
