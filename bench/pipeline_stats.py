@@ -6,12 +6,20 @@ import sys
 from pathlib import Path
 from statistics import mean
 
+from core.decisions import NO, UNCLEAR, YES, decision_words
 from core.rundir import RunDir
 from core.words import PLACEHOLDER, count_words
 
 
 def slotted(d) -> bool:
     return any(PLACEHOLDER.search(t.text) for t in d.turns)
+
+
+def split(ds, key) -> str:
+    """'a / b / c (kept: x / y / z)' for the values of `key` over all dialogues and over the kept ones."""
+    def count(sub) -> str:
+        return " / ".join(str(sum(key(d) == v for d in sub)) for v in (YES, NO, UNCLEAR))
+    return f"{count(ds)} (kept: {count([d for d in ds if d.status == 'kept'])})"
 
 
 def stats(run_dir: Path) -> dict[str, float | str]:
@@ -39,6 +47,11 @@ def stats(run_dir: Path) -> dict[str, float | str]:
         "turns with a name slot filled": sum("placeholder_filled" in t.notes for t in turns),
         "dialogues with an unfilled template slot (kept)": f"{sum(slotted(d) for d in ds)} "
                                                            f"({sum(slotted(d) and d.status == 'kept' for d in ds)})",
+        # Read again from the words, so that runs from before the simulator recorded it compare too.
+        "customer's last lines say yes / no / neither": split(ds, lambda d: decision_words().said(d.turns).words),
+        "decision recorded bought / not bought / none": split(
+            ds, lambda d: {True: YES, False: NO}.get(d.outcome.bought if d.outcome else None, UNCLEAR)),
+        "dialogues closed after a stall": sum("stalled" in d.extra for d in ds),
         "mean judge score": round(mean(d.score for d in ds if d.score is not None), 3)
         if any(d.score is not None for d in ds) else float("nan"),
         "LLM judge runs per dialogue": round(llm_runs / n, 2),

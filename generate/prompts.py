@@ -30,6 +30,9 @@ PLACEHOLDERS = {
     # Optional: asks a speaker whose line stopped short to go on (no key, no continuation; see Simulator._extend).
     ("salesperson", "extend"): {"text", "words", "more", "speaker", *_WORDS},
     ("customer", "extend"): {"text", "words", "more", "speaker", *_WORDS},
+    # Optional: the relay of the closing exchange (final offer, then the decision in words); without it, the relay.
+    ("salesperson", "close"): {"text", "speaker", *_WORDS},
+    ("customer", "close"): {"text", "speaker", *_WORDS},
 }
 
 
@@ -42,6 +45,9 @@ class PromptSet:
     def render(self, section: str, key: str, **values: Any) -> str:
         """Fill a template; str.format only substitutes names, it never evaluates the file's text."""
         return self.sections[section][key].format_map(values)
+
+    def has(self, section: str, key: str) -> bool:
+        return key in self.sections.get(section, {})
 
 
 def load_prompts(path: Path | str = DEFAULT_PROMPTS, _seen: tuple[Path, ...] = ()) -> PromptSet:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.catalog import Catalog
+from core.decisions import UNCLEAR, YES, decision_words
 from core.dialogue import (
     CUSTOMER,
     SALESPERSON,
@@ -23,6 +24,7 @@ from core.dialogue import (
     Usage,
 )
 from core.mentions import ProductIndex
+from core.prices import closing_prices
 from core.rundir import utc_now
 from core.words import count_words
 from generate.catalog_facts import catalog_facts
@@ -84,16 +86,22 @@ class Agent:
         self.messages.append({"role": "assistant", "content": text})
 
 
-def decision_schema(product_names: list[str]) -> dict[str, Any]:
-    """Either a purchase (a product in play and a price) or a refusal: no "bought true, product none"."""
+def decision_schema(product_names: list[str], prices: list[float] | None = None,
+                    said: str | None = None) -> dict[str, Any]:
+    """Either a purchase (a product in play and a price) or a refusal: no "bought true, product none". With `prices`
+    the price is one of them (a small model otherwise writes a figure no one said); with what the customer `said`
+    only the matching branch: YES a purchase, anything else a refusal."""
+    price = {"enum": [int(p) if p == int(p) else p for p in dict.fromkeys(prices)]} if prices else {"type": "number"}
     bought = {"type": "object", "properties": {"bought": {"const": True},
                                                "product": {"type": "string", "enum": product_names},
-                                               "price": {"type": "number"}},
+                                               "price": price},
               "required": ["bought", "product", "price"]}
     declined = {"type": "object", "properties": {"bought": {"const": False}, "product": {"const": "none"},
                                                  "price": {"type": "null"}},
                 "required": ["bought", "product", "price"]}
-    return {"anyOf": [bought, declined]}
+    if said is None:
+        return {"anyOf": [bought, declined]}
+    return bought if said == YES else declined
 
 
 def parse_decision(text: str, products: list[Product]) -> Outcome:
@@ -157,10 +165,11 @@ class Simulator:
         salesperson.hear(p.render("salesperson", "opening", min_words=o.min_words, max_words=o.max_words))
         return salesperson, customer
 
-    async def _speak(self, agent: Agent, other: Agent, dialogue: Dialogue,
-                     rng: random.Random) -> tuple[Turn, bool]:
+    async def _speak(self, agent: Agent, other: Agent, dialogue: Dialogue, rng: random.Random,
+                     decide: bool = False) -> tuple[Turn, bool]:
         """One validated line: continued once when short; resampled when out of the word band, a refusal, a loop, a
-        narration of the conversation or flawed by the line check; trimmed at a sentence end.
+        narration of the conversation, flawed by the line check or, when it must `decide` (the customer's closing
+        line), without a yes or a no in words; trimmed at a sentence end.
 
         Resampling reuses the same prompt (its prefix stays cached); an in-context "too short" note was tried first
         and small models echoed it into the conversation.
@@ -210,6 +219,8 @@ class Simulator:
                     flaws = await self._flaws(dialogue, agent.role, text)
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
             flawed = list(dict.fromkeys(f.rule for f in flaws))  # each judge that objects, once
+            if decide and decision_words().in_text(text)[0] == UNCLEAR:
+                flawed.append("decision")  # "I'll weigh my options" leaves the decision to a guess
             badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2 + narrated * 2 + len(flawed) * 2
             if best is None or badness < best[0]:
                 broken = ["word_count_unmet"] * (band > 0) + ["loop_unmet"] * (loop > o.max_overlap) \
@@ -236,7 +247,7 @@ class Simulator:
         return text, ended, notes + ["placeholder_filled"] * bool(filled)
 
     def _can_extend(self, agent: Agent) -> bool:
-        return "extend" in self.prompts.sections.get(agent.role, {})
+        return self.prompts.has(agent.role, "extend")
 
     async def _extend(self, agent: Agent, other: Agent, dialogue: Dialogue, text: str, words: int,
                       earlier: list[str], rng: random.Random) -> tuple[str | None, Usage]:
@@ -262,13 +273,24 @@ class Simulator:
             longer = trim_to_words(longer, o.max_words, o.min_words) or longer
         return (longer if count_words(longer) > words else None), c.usage
 
+    def _relay(self, listener: Agent, dialogue: Dialogue, closing: bool) -> str:
+        """The last line, as the listener hears it: with the closing instruction when the variant has one."""
+        key = "close" if closing and self.prompts.has(listener.role, "close") else "relay"
+        return self.prompts.render(listener.role, key, text=dialogue.turns[-1].text, speaker=listener.name,
+                                   min_words=self.opts.min_words, max_words=self.opts.max_words)
+
     async def _decide(self, customer: Agent, dialogue: Dialogue, products: list[Product],
                       rng: random.Random) -> tuple[Outcome, Usage]:
+        """The decision as JSON, held to the words: a yes in the customer's last lines can only be recorded as a
+        purchase, a no or no clear yes only as a refusal (a small model otherwise records a sale nearly every time)."""
         # Only products the talk named: a small model otherwise "buys" a catalog item no one mentioned.
         talked_of = {p.id for m in ProductIndex(Catalog(products)).find(" ".join(t.text for t in dialogue.turns))
                      for p in m.products}
         named = [p for i, p in enumerate(products) if i == 0 or p.id in talked_of]
-        schema = decision_schema([p.name for p in named])
+        said = decision_words().said(dialogue.turns).words
+        dialogue.extra["said"] = said
+        prices = closing_prices(dialogue.turns, min(p.price for p in named) or None) or [p.price for p in named]
+        schema = decision_schema([p.name for p in named], prices, said)
         prompt = self.prompts.render("decision", "prompt", name=dialogue.persona.name)
         usage = Usage()
         outcome = Outcome(bought=None, error="no decision requested")
@@ -294,23 +316,39 @@ class Simulator:
         dialogue.started = utc_now()
         dialogue.extra.update(seller=seller, store=store, alternatives=[p.id for p in alternatives])
         t0 = time.perf_counter()
-        stalled = False
-        for n in range(1, self.opts.max_exchanges + 1):
+        last = self.opts.max_exchanges
+        closing = False  # the closing exchange: the salesperson's final offer, then the customer's decision in words
+        decided = False
+        for n in range(1, last + 1):
             for speaker, listener in ((salesperson, customer), (customer, salesperson)):
-                turn, ended = await self._speak(speaker, listener, dialogue, rng)
-                if _STALL_NOTES & set(turn.notes) and n >= self.opts.min_exchanges:
-                    # Small models trade thanks in a loop. The line is left out and the customer decides now: kept,
-                    # it would sink the dialogue under the repetition floor and cost the exchanges up to the last.
+                closing = closing or n == last
+                turn, ended = await self._speak(speaker, listener, dialogue, rng, closing and speaker is customer)
+                if _STALL_NOTES & set(turn.notes) and n >= self.opts.min_exchanges and not closing and dialogue.turns:
+                    # Small models trade thanks in a loop. Kept, the line would sink the dialogue under the repetition
+                    # floor; dropped, the talk would end with no decision in words. It is asked again as the close.
                     dialogue.extra["stalled"] = {"turn": len(dialogue.turns) + 1, "role": turn.role}
                     dialogue.usage.add(turn.usage)
-                    stalled = True
-                    break
+                    closing = True
+                    speaker.messages[-1] = {"role": "user", "content": self._relay(speaker, dialogue, closing)}
+                    turn, ended = await self._speak(speaker, listener, dialogue, rng, speaker is customer)
+                    turn.notes.insert(0, "closing_after_stall")
                 dialogue.turns.append(turn)
                 dialogue.usage.add(turn.usage)
                 speaker.said(turn.text)
-                listener.hear(self.prompts.render(listener.role, "relay", text=turn.text, speaker=listener.name,
-                                                  min_words=self.opts.min_words, max_words=self.opts.max_words))
-            if stalled or (ended and n >= self.opts.min_exchanges):  # the customer's end mark closes the exchange
+                if speaker is customer:
+                    if closing:  # this line was asked for as the decision
+                        decided = True
+                        break
+                    if ended and n >= self.opts.min_exchanges:
+                        # The customer's own end mark closes the talk when the line says yes or no; without either,
+                        # the close follows: a final offer, then the decision in words.
+                        decided = decision_words().in_text(turn.text)[0] != UNCLEAR
+                        if decided:
+                            break
+                        closing = True
+                # The customer's line before the closing exchange is answered by the final offer.
+                listener.hear(self._relay(listener, dialogue, closing or (listener is salesperson and n + 1 == last)))
+            if decided:
                 break
         dialogue.outcome, usage = await self._decide(customer, dialogue, products, rng)
         dialogue.usage.add(usage)

@@ -14,9 +14,9 @@ from typing import Any
 from core.catalog import Catalog
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Product
 from core.mentions import norm, product_index
+from core.prices import Money, find_money, same_amount
 from core.words import sentences
 from judge.base import DATA_DIR
-from judge.prices import Money, find_money, same_amount
 from judge.vocab import feature_phrases, product_blob
 
 SUPPORTED, CONTRADICTED, UNSUPPORTED, IMMATERIAL = "supported", "contradicted", "unsupported", "immaterial"

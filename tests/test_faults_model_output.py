@@ -15,7 +15,7 @@ from judge.panel import Panel, PanelOptions
 from llm.base import Completion
 
 GOOD_SELLER = "Welcome in, this sedan has a great warranty and low running costs for you."  # 14 words
-GOOD_BUYER = "That sounds good, but I need to check the price against my budget first."  # 14 words
+GOOD_BUYER = "That sounds good, but I need to think it over before I buy a car today."  # 15 words, a no
 REPEAT = "buy " * 200  # no sentence end to trim at
 
 
@@ -140,22 +140,33 @@ async def test_the_opening_line_is_resampled_not_continued(car):
     assert d.turns[0].text == GOOD_SELLER and d.turns[0].attempts == 2 and model.replies == []
 
 
-async def test_a_dialogue_that_only_repeats_itself_ends_early_without_the_looping_line(car):
-    decision = '{"bought": false, "product": "none", "price": null}'
-    model = Scripted([GOOD_SELLER, GOOD_BUYER, GOOD_SELLER, GOOD_SELLER, GOOD_SELLER, decision])
+OFFER = "The hybrid sedan is our best fit for you at its list price, so will you buy it today?"  # 18 words
+REFUSE = "No thanks, that is more than I want to spend on a car right now."  # 15 words
+
+
+def last_prompt(call: dict[str, Any]) -> str:
+    return call["messages"][-1]["content"]
+
+
+async def test_a_dialogue_that_only_repeats_itself_is_closed_by_asking_the_looping_line_again(car):
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, GOOD_SELLER, GOOD_SELLER, GOOD_SELLER, OFFER, REFUSE, DECLINE])
     sim = simulator(model)
     sim.opts.max_exchanges, sim.opts.min_exchanges = 5, 1
     d = await sim.run(dialogue(car), [])
-    # Exchange 2 opens with three tries that all repeat turn 1: the line is dropped and the customer decides.
-    assert [t.text for t in d.turns] == [GOOD_SELLER, GOOD_BUYER]
-    assert d.extra["stalled"] == {"turn": 3, "role": SALESPERSON}
+    # Exchange 2 opens with three tries that all repeat turn 1: the line is asked again as the final offer, and the
+    # customer's answer is the last line, asked for as the decision in words.
+    assert [t.text for t in d.turns] == [GOOD_SELLER, GOOD_BUYER, OFFER, REFUSE]
+    assert d.extra["stalled"] == {"turn": 3, "role": SALESPERSON} and "closing_after_stall" in d.turns[2].notes
+    assert "final offer" not in last_prompt(model.calls[2]) and "final offer" in last_prompt(model.calls[5])
+    assert GOOD_BUYER in last_prompt(model.calls[5]) and "decide now" in last_prompt(model.calls[6])
+    # The retry replaces the prompt it answers: the conversation before it is the same, so its prefix stays cached.
+    assert model.calls[5]["messages"][:-1] == model.calls[2]["messages"][:-1]
     assert d.outcome is not None and d.outcome.bought is False and model.replies == []
-    assert d.usage.calls == 6  # the dropped line's three tries still count as spent
+    assert d.usage.calls == 8  # the stalled line's three tries still count as spent
 
 
 async def test_a_loop_before_the_minimum_exchanges_is_kept_for_the_judge(car):
-    decision = '{"bought": false, "product": "none", "price": null}'
-    model = Scripted([GOOD_SELLER, GOOD_BUYER] + [GOOD_SELLER] * 3 + [GOOD_BUYER] * 3 + [decision])
+    model = Scripted([GOOD_SELLER, GOOD_BUYER] + [GOOD_SELLER] * 3 + [GOOD_BUYER] * 3 + [DECLINE])
     sim = simulator(model)
     sim.opts.max_exchanges, sim.opts.min_exchanges = 2, 3
     d = await sim.run(dialogue(car), [])
@@ -163,12 +174,89 @@ async def test_a_loop_before_the_minimum_exchanges_is_kept_for_the_judge(car):
     assert "loop_unmet" in d.turns[2].notes and "loop_unmet" in d.turns[3].notes
 
 
-async def test_a_loop_in_the_minimum_exchange_ends_the_talk(car):
-    model = Scripted([GOOD_SELLER, GOOD_BUYER] + [GOOD_SELLER] * 3 + [DECLINE])
+async def test_the_last_exchange_is_a_final_offer_and_a_decision_in_words(car):
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, OFFER, REFUSE, DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges = 2
+    d = await sim.run(dialogue(car), [])
+    assert [t.text for t in d.turns] == [GOOD_SELLER, GOOD_BUYER, OFFER, REFUSE] and "stalled" not in d.extra
+    assert "final offer" not in last_prompt(model.calls[1]) and "decide now" not in last_prompt(model.calls[1])
+    assert "final offer" in last_prompt(model.calls[2]) and "decide now" in last_prompt(model.calls[3])
+    # A variant without the closing texts relays the lines as usual.
+    plain = Scripted([GOOD_SELLER, GOOD_BUYER, OFFER, REFUSE, DECLINE])
+    sim = simulator(plain)
+    sim.opts.max_exchanges = 2
+    for role in (SALESPERSON, CUSTOMER):
+        sim.prompts.sections[role].pop("close")
+    await sim.run(dialogue(car), [])
+    assert "final offer" not in last_prompt(plain.calls[2]) and "decide now" not in last_prompt(plain.calls[3])
+    assert last_prompt(plain.calls[3]).startswith("The salesperson says:")
+
+
+async def test_the_decision_price_is_one_stated_at_the_close(car):
+    offer = f"I can do ${car.price:,.0f} with free mats, or ${car.price * 0.9:,.0f} if you pay cash today."
+    accept = "Fine, I will pay cash, so I'll take it at that price today."
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, offer, accept,
+                      f'{{"bought": true, "product": "{car.name}", "price": {car.price * 0.9:.0f}}}'])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.max_words = 2, 40
+    d = await sim.run(dialogue(car), [])
+    # The customer said yes: only a purchase can be recorded, at one of the amounts stated at the close.
+    schema = model.calls[-1]["json_schema"]
+    assert schema["properties"]["bought"] == {"const": True}
+    assert schema["properties"]["price"] == {"enum": [round(car.price), round(car.price * 0.9)]}
+    assert d.outcome is not None and d.outcome.bought and d.outcome.price == round(car.price * 0.9)
+    assert d.extra["said"] == "yes"
+    # With no amount at the close the price is a list price of a product the talk named.
+    quiet = Scripted([GOOD_SELLER, GOOD_BUYER, OFFER, accept, DECLINE])
+    sim = simulator(quiet)
+    sim.opts.max_exchanges = 2
+    await sim.run(dialogue(car), [])
+    assert quiet.calls[-1]["json_schema"]["properties"]["price"] == {"enum": [round(car.price)]}
+
+
+async def test_a_closing_line_without_a_yes_or_no_is_asked_again_and_only_a_refusal_can_follow_it(car):
+    vague = "It sounds nice, and I will weigh all my options at home tonight."  # 13 words, neither yes nor no
+    model = Scripted([GOOD_SELLER, vague, vague, vague, DECLINE])
+    d = await simulator(model).run(dialogue(car), [])
+    buyer = d.turns[1]
+    assert buyer.attempts == 3 and "decision_regenerated" in buyer.notes and "decision_unmet" in buyer.notes
+    # No yes in words: the decision can only record a refusal, whatever the model would have said.
+    assert model.calls[-1]["json_schema"]["properties"]["bought"] == {"const": False}
+    assert d.extra["said"] == "unclear" and d.outcome is not None and d.outcome.bought is False
+    # A decisive try is kept at once; lines before the close are not held to it.
+    model = Scripted([GOOD_SELLER, vague, REFUSE, DECLINE])
+    d = await simulator(model).run(dialogue(car), [])
+    assert d.turns[1].text == REFUSE and d.turns[1].attempts == 2
+    model = Scripted([GOOD_SELLER, vague, OFFER, REFUSE, DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges = 2
+    d = await sim.run(dialogue(car), [])
+    assert d.turns[1].text == vague and d.turns[1].attempts == 1
+
+
+async def test_the_customers_end_mark_closes_the_talk_only_with_a_yes_or_no(car):
+    decided = "Great, that fits my budget, so I'll take it at the list price. [[END]]"
+    model = Scripted([GOOD_SELLER, decided, f'{{"bought": true, "product": "{car.name}", "price": {car.price}}}'])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.min_exchanges = 5, 1
+    d = await sim.run(dialogue(car), [])
+    assert len(d.turns) == 2 and d.turns[1].text.endswith("list price.") and d.outcome.bought is True
+    vague = "Thanks so much for your time, it was lovely chatting with you. [[END]]"  # a goodbye, no decision
+    model = Scripted([GOOD_SELLER, vague, OFFER, REFUSE, DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.min_exchanges = 5, 1
+    d = await sim.run(dialogue(car), [])
+    assert [t.text for t in d.turns][2:] == [OFFER, REFUSE] and model.replies == []
+    assert "final offer" in last_prompt(model.calls[2]) and "decide now" in last_prompt(model.calls[3])
+
+
+async def test_a_loop_in_the_minimum_exchange_closes_the_talk(car):
+    model = Scripted([GOOD_SELLER, GOOD_BUYER] + [GOOD_SELLER] * 3 + [OFFER, REFUSE, DECLINE])
     sim = simulator(model)
     sim.opts.max_exchanges, sim.opts.min_exchanges = 5, 2
     d = await sim.run(dialogue(car), [])
-    assert len(d.turns) == 2 and d.extra["stalled"] == {"turn": 3, "role": SALESPERSON}
+    assert len(d.turns) == 4 and d.extra["stalled"] == {"turn": 3, "role": SALESPERSON} and model.replies == []
 
 
 async def test_a_line_that_is_both_short_and_a_loop_is_marked_for_both(car):
@@ -189,7 +277,7 @@ async def test_a_line_that_reports_the_conversation_is_resampled(car):
 
 
 DECLINE = '{"bought": false, "product": "none", "price": null}'
-ECHOING = "The price is fine, the price is fine, the price is fine, I think."  # 13 words, repeats itself
+ECHOING = "The price is fine, the price is fine, the price is fine, I'll take it."  # 14 words, repeats itself
 
 
 def line_checked(model, tmp_path) -> Simulator:
@@ -222,12 +310,12 @@ async def test_a_line_that_repeats_itself_is_regenerated_before_the_judge_sees_i
     assert plain.turns[1].text == ECHOING  # the simulator's own 4-gram loop check does not see it
 
 
-async def test_a_line_the_judges_object_to_in_every_try_stalls_the_dialogue(car, tmp_path):
-    model = Scripted([GOOD_SELLER, GOOD_BUYER, ECHOING, ECHOING, ECHOING, DECLINE])
+async def test_a_line_the_judges_object_to_in_every_try_closes_the_dialogue(car, tmp_path):
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, ECHOING, ECHOING, ECHOING, OFFER, REFUSE, DECLINE])
     sim = line_checked(model, tmp_path)
     sim.opts.max_exchanges, sim.opts.min_exchanges = 5, 1
     d = await sim.run(dialogue(car), [])
-    assert [t.text for t in d.turns] == [GOOD_SELLER, GOOD_BUYER]
+    assert [t.text for t in d.turns] == [GOOD_SELLER, GOOD_BUYER, OFFER, REFUSE]
     assert d.extra["stalled"] == {"turn": 3, "role": SALESPERSON} and model.replies == []
 
 
@@ -235,11 +323,11 @@ async def test_the_decision_offers_only_products_the_talk_named(tmp_path):
     cars = Catalog.load().in_category("car")
     car, named, unnamed = cars[0], cars[1], cars[2]
     pitch = f"If you want something newer, the {named.name} is also on the lot."
-    compare = "Fair enough, I would like to compare both cars before I decide anything today."
+    compare = "Fair enough, both cars sound good to me, so I'll take one of them today."
     model = Scripted([GOOD_SELLER, GOOD_BUYER, pitch, compare, DECLINE])
     sim = simulator(model)
     sim.opts.max_exchanges, sim.opts.max_words = 2, 40
     d = await sim.run(dialogue(car), [named, unnamed])
     assert pitch in d.turns[2].text
-    enum = model.calls[-1]["json_schema"]["anyOf"][0]["properties"]["product"]["enum"]
+    enum = model.calls[-1]["json_schema"]["properties"]["product"]["enum"]  # a yes: only a purchase
     assert enum == [car.name, named.name]  # the product in play always; an alternative only once it was named

@@ -8,7 +8,9 @@ import pytest
 from fixtures.loader import clean, shared_panel
 
 from core.catalog import Catalog
+from core.decisions import decision_words
 from core.dialogue import CUSTOMER, SALESPERSON, Turn
+from core.prices import find_money
 from judge.claims import (
     CONTRADICTED,
     IMMATERIAL,
@@ -19,7 +21,6 @@ from judge.claims import (
     numbers_with_units,
 )
 from judge.judges.sale_success import car_dealer_reward
-from judge.prices import find_money
 
 
 @pytest.fixture(scope="module")
@@ -110,12 +111,17 @@ def test_exchange_cap(panel):
     ("It's too pricey... fine, I'll take it.", "yes"),
     ("I'll take some time to think about it.", "no"),
     ("Interesting. Tell me more about the seats.", "unclear"),
+    ("It has all I need, so I will take the Camry at $27,800.", "yes"),
+    ("I've decided to go with the Civic today.", "yes"),
+    ("I will take some time before deciding.", "unclear"),
+    ("I'm going to pass on it; it lacks a third row.", "no"),
+    ("I've decided not to buy it today.", "no"),
 ])
-def test_customer_decision_in_words(panel, text, said):
+def test_customer_decision_in_words(text, said):
     d = clean("clean_car_crv")
     d.turns[-1] = Turn(CUSTOMER, text, "")
     d.turns[-3] = Turn(CUSTOMER, "Okay.", "")
-    assert judge_of(panel, "sale_success").said(d)[0] == said
+    assert decision_words().said(d.turns).words == said
 
 
 def test_car_dealer_reward_formula():

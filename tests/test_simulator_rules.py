@@ -70,6 +70,11 @@ def test_decision_schema_lists_only_products_in_play(cars):
     assert bought["properties"]["product"]["enum"] == [p.name for p in cars]
     assert bought["properties"]["bought"] == {"const": True} and bought["properties"]["price"]["type"] == "number"
     assert declined["properties"]["product"] == {"const": "none"}  # no "bought true, product none"
+    # Held to the customer's words: a yes only as a purchase, a no or no clear answer only as a refusal.
+    names = [p.name for p in cars]
+    assert decision_schema(names, None, "yes") == bought and decision_schema(names, None, "no") == declined
+    assert decision_schema(names, None, "unclear") == declined
+    assert decision_schema(["A"], [100.0, 99.5, 100.0])["anyOf"][0]["properties"]["price"] == {"enum": [100, 99.5]}
 
 
 def test_refusals_are_recognised():

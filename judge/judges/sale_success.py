@@ -1,14 +1,14 @@
 """Sale success: the structured decision checked against the words; sold / not sold / inconsistent."""
 from __future__ import annotations
 
-import re
-import tomllib
+from dataclasses import astuple
 
-from core.dialogue import CUSTOMER, Dialogue, Verdict
+from core.decisions import decision_words
+from core.dialogue import Dialogue, Verdict
 from core.mentions import product_index
-from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
+from core.prices import closing_prices, same_amount
+from judge.base import Judge, register, verdict
 from judge.judges.decision import money, resolve_bought
-from judge.prices import find_money, same_amount
 from judge.text import quote
 
 SOLD, NOT_SOLD, INCONSISTENT, UNKNOWN = "sold", "not sold", "inconsistent", "unknown"
@@ -27,32 +27,11 @@ def car_dealer_reward(bought: bool, buy_price: float | None, budget: float, msrp
 class SaleSuccess(Judge):
     name = "sale_success"
 
-    def __init__(self, ctx: JudgeContext):
-        super().__init__(ctx)
-        raw = tomllib.loads((DATA_DIR / "decisions.toml").read_text(encoding="utf-8"))
-        self.accept = [re.compile(p, re.I | re.M) for p in raw["accept"]]
-        self.reject = [re.compile(p, re.I | re.M) for p in raw["reject"]]
-
-    def said(self, dialogue: Dialogue) -> tuple[str, int | None, str]:
-        """('yes'|'no'|'unclear', turn index, matched words) from the customer's last two turns."""
-        idx = [i for i, t in enumerate(dialogue.turns) if t.role == CUSTOMER][-2:]
-        for i in reversed(idx):
-            text = dialogue.turns[i].text
-            no = [m for rx in self.reject if (m := rx.search(text))]
-            yes = [m for rx in self.accept if (m := rx.search(text))]
-            if no or yes:
-                # The later statement wins inside a turn: "Too pricey... fine, I'll take it" is a yes.
-                last_no = max((m.start() for m in no), default=-1)
-                last_yes = max((m.start() for m in yes), default=-1)
-                m = max(no + yes, key=lambda m: m.start())
-                return ("yes" if last_yes > last_no else "no"), i, m.group(0)
-        return "unclear", None, ""
-
     def judge(self, dialogue: Dialogue) -> Verdict | None:
         if not dialogue.turns:
             return None
         o = dialogue.outcome
-        words, at, phrase = self.said(dialogue)
+        words, at, phrase = astuple(decision_words().said(dialogue.turns))
         ev = []
         if at is not None:
             ev.append(f"{quote(at, dialogue.turns[at])}: the customer says {words} (\"{phrase}\")")
@@ -91,7 +70,7 @@ class SaleSuccess(Judge):
         if o.price is None:
             problems.append("no price in the decision")
         else:
-            agreed = self._agreed_prices(dialogue, p)
+            agreed = closing_prices(dialogue.turns, p.price if p is not None and p.price else None)
             if agreed and not any(same_amount(o.price, a) for a in agreed):
                 inconsistent.append(f"the decision's price {money(o.price)} is not the one in the last exchanges "
                                     f"({', '.join(money(a) for a in agreed)})")
@@ -109,20 +88,6 @@ class SaleSuccess(Judge):
         score = 1.0 - 0.25 * len(problems)
         reason = "sold: " + ("; ".join(problems) if problems else "the customer agreed to the product and price")
         return verdict(self.name, score, reason, ev, status=SOLD, **details)
-
-    @staticmethod
-    def _agreed_prices(dialogue: Dialogue, product) -> list[float]:
-        """Amounts in the last two exchanges that could be the product's price (not fees or monthly payments)."""
-        ref = product.price if product is not None and product.price else None
-        out = []
-        for t in dialogue.turns[-4:]:
-            for m in find_money(t.text):
-                tail = t.text[m.end:m.end + 12].lower()
-                if re.match(r"\s*(?:/|per|a)\s*(?:mo|month)", tail) or re.match(r"\s*(?:off|discount)", tail):
-                    continue
-                if ref is None or m.value >= 0.5 * ref:
-                    out.append(m.value)
-        return out
 
     def _reward(self, dialogue: Dialogue) -> float | None:
         p, o = dialogue.product, dialogue.outcome

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.dialogue import Turn
+
 _MONEY = re.compile(
     r"(?:\$\s?(?P<a>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<ac>\d{1,2}))?(?:\s?(?P<ak>[kK]\b|thousand\b|grand\b))?)"
     r"|(?:\b(?P<b>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<bc>\d{1,2}))?\s?(?P<bk>[kK]|thousand)?\s+(?:dollars|bucks|USD)\b)",
@@ -64,3 +66,17 @@ def find_money(text: str) -> list[Money]:
 
 def same_amount(a: float, b: float, rel: float = 0.005) -> bool:
     return abs(a - b) <= max(0.5, rel * max(abs(a), abs(b)))
+
+
+def closing_prices(turns: list[Turn], reference: float | None = None) -> list[float]:
+    """Amounts in the last two exchanges (where a price is agreed) that could be a product's price: not monthly
+    payments or discounts, and at least half the reference price when one is known (not a fee or an accessory)."""
+    out = []
+    for text in (t.text for t in turns[-4:]):
+        for m in find_money(text):
+            tail = text[m.end:m.end + 12].lower()
+            if re.match(r"\s*(?:/|per|a)\s*(?:mo|month)", tail) or re.match(r"\s*(?:off|discount)", tail):
+                continue
+            if reference is None or m.value >= 0.5 * reference:
+                out.append(m.value)
+    return out
