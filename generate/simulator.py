@@ -284,13 +284,20 @@ class Simulator:
         """The decision as JSON, held to the words: a yes in the customer's last lines can only be recorded as a
         purchase, a no or no clear yes only as a refusal (a small model otherwise records a sale nearly every time)."""
         # Only products the talk named: a small model otherwise "buys" a catalog item no one mentioned.
-        talked_of = {p.id for m in ProductIndex(Catalog(products)).find(" ".join(t.text for t in dialogue.turns))
-                     for p in m.products}
+        index = ProductIndex(Catalog(products))
+        talked_of = {p.id for m in index.find(" ".join(t.text for t in dialogue.turns)) for p in m.products}
         named = [p for i, p in enumerate(products) if i == 0 or p.id in talked_of]
-        said = decision_words().said(dialogue.turns).words
-        dialogue.extra["said"] = said
-        prices = closing_prices(dialogue.turns, min(p.price for p in named) or None) or [p.price for p in named]
-        schema = decision_schema([p.name for p in named], prices, said)
+        said = decision_words().said(dialogue.turns)
+        dialogue.extra["said"] = said.words
+        ref = min(p.price for p in named) or None
+        prices = closing_prices(dialogue.turns, ref) or [p.price for p in named]
+        if said.turn is not None:
+            # "I'll take the Corolla at $29,000": the product and price of the line that says yes, when it names them.
+            line = dialogue.turns[said.turn]
+            in_line = {p.id for m in index.find(line.text) for p in m.products}
+            named = [p for p in named if p.id in in_line] or named
+            prices = closing_prices([line], ref) or prices
+        schema = decision_schema([p.name for p in named], prices, said.words)
         prompt = self.prompts.render("decision", "prompt", name=dialogue.persona.name)
         usage = Usage()
         outcome = Outcome(bought=None, error="no decision requested")

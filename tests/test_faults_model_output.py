@@ -331,3 +331,11 @@ async def test_the_decision_offers_only_products_the_talk_named(tmp_path):
     assert pitch in d.turns[2].text
     enum = model.calls[-1]["json_schema"]["properties"]["product"]["enum"]  # a yes: only a purchase
     assert enum == [car.name, named.name]  # the product in play always; an alternative only once it was named
+    # A yes that names the product and the price: only that product, only that price.
+    chosen = f"I'll take the {named.name} at ${named.price:,.0f}, it suits me better."
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, pitch, chosen, DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.max_words = 2, 40
+    await sim.run(dialogue(car), [named, unnamed])
+    schema = model.calls[-1]["json_schema"]["properties"]
+    assert schema["product"]["enum"] == [named.name] and schema["price"] == {"enum": [round(named.price)]}

@@ -116,6 +116,8 @@ def test_exchange_cap(panel):
     ("I will take some time before deciding.", "unclear"),
     ("I'm going to pass on it; it lacks a third row.", "no"),
     ("I've decided not to buy it today.", "no"),
+    ("I'll take the Civic at $24,000. I'll pass on the Corolla and the Mazda.", "yes"),
+    ("I will pass along your number to my wife.", "unclear"),
 ])
 def test_customer_decision_in_words(text, said):
     d = clean("clean_car_crv")
