@@ -52,6 +52,8 @@ def stats(run_dir: Path) -> dict[str, float | str]:
         "decision recorded bought / not bought / none": split(
             ds, lambda d: {True: YES, False: NO}.get(d.outcome.bought if d.outcome else None, UNCLEAR)),
         "dialogues closed after a stall": sum("stalled" in d.extra for d in ds),
+        "closing lines resampled for a yes or no / still without one":
+            " / ".join(str(sum(note in t.notes for t in turns)) for note in ("decision_regenerated", "decision_unmet")),
         "mean judge score": round(mean(d.score for d in ds if d.score is not None), 3)
         if any(d.score is not None for d in ds) else float("nan"),
         "LLM judge runs per dialogue": round(llm_runs / n, 2),

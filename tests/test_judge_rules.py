@@ -118,6 +118,16 @@ def test_exchange_cap(panel):
     ("I've decided not to buy it today.", "no"),
     ("I'll take the Civic at $24,000. I'll pass on the Corolla and the Mazda.", "yes"),
     ("I will pass along your number to my wife.", "unclear"),
+    # Phrases seen in generated closes that are not a yes (BENCHMARKS.md §2e).
+    ("Yes, I have a few more questions about the warranty.", "unclear"),
+    ("I'd be happy to negotiate a better deal.", "unclear"),
+    ("If you have more questions, ask. I'll take it from there.", "unclear"),
+    ("It's great to know that I'm in the right place.", "unclear"),
+    ("I'll give it a try and see how it works for me.", "unclear"),
+    ("I'll decide if I want to buy the headphones.", "unclear"),
+    ("I'll get back to you next week.", "unclear"),
+    ("Deal! Wrap it up.", "yes"),
+    ("That works for me, I'm in.", "yes"),
 ])
 def test_customer_decision_in_words(text, said):
     d = clean("clean_car_crv")
