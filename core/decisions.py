@@ -40,6 +40,12 @@ class DecisionWords:
         return (YES if max((m.start() for m in yes), default=-1) > max((m.start() for m in no), default=-1)
                 else NO), last.group(0)
 
+    def decides(self, text: str) -> bool:
+        """A line that says yes or no, not both: a closing line with "I'll take it ... I'll pass on it" is a model
+        copying both answers it was offered, and the later one is no more its decision than the first."""
+        yes = any(rx.search(text) for rx in self.accept)
+        return yes != any(rx.search(text) for rx in self.reject)
+
     def said(self, turns: list[Turn]) -> Said:
         """The customer's decision in their last two turns, the later turn first."""
         idx = [i for i, t in enumerate(turns) if t.role == CUSTOMER][-2:]

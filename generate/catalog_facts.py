@@ -11,7 +11,7 @@ def money(x: float) -> str:
 def product_facts(p: Product) -> str:
     floor = p.min_price if p.min_price is not None else p.price
     parts = [f"- {p.name} ({p.category}{', ' + p.body_type if p.body_type else ''}): list price {money(p.price)}; "
-             f"lowest allowed price {money(floor)}."]
+             f"discount floor {money(floor)} (private: never say it)."]
     if p.specs:
         parts.append("  Specs: " + "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in p.specs.items()) + ".")
     if p.features:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.catalog import Catalog
-from core.decisions import UNCLEAR, YES, decision_words
+from core.decisions import YES, decision_words
 from core.dialogue import (
     CUSTOMER,
     SALESPERSON,
@@ -169,7 +169,7 @@ class Simulator:
                      decide: bool = False) -> tuple[Turn, bool]:
         """One validated line: continued once when short; resampled when out of the word band, a refusal, a loop, a
         narration of the conversation, flawed by the line check or, when it must `decide` (the customer's closing
-        line), without a yes or a no in words; trimmed at a sentence end.
+        line), without a yes or a no in words (or with both); trimmed at a sentence end.
 
         Resampling reuses the same prompt (its prefix stays cached); an in-context "too short" note was tried first
         and small models echoed it into the conversation.
@@ -219,7 +219,7 @@ class Simulator:
                     flaws = await self._flaws(dialogue, agent.role, text)
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
             flawed = list(dict.fromkeys(f.rule for f in flaws))  # each judge that objects, once
-            if decide and decision_words().in_text(text)[0] == UNCLEAR:
+            if decide and not decision_words().decides(text):
                 flawed.append("decision")  # "I'll weigh my options" leaves the decision to a guess
             badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2 + narrated * 2 + len(flawed) * 2
             if best is None or badness < best[0]:
@@ -349,7 +349,7 @@ class Simulator:
                     if ended and n >= self.opts.min_exchanges:
                         # The customer's own end mark closes the talk when the line says yes or no; without either,
                         # the close follows: a final offer, then the decision in words.
-                        decided = decision_words().in_text(turn.text)[0] != UNCLEAR
+                        decided = decision_words().decides(turn.text)
                         if decided:
                             break
                         closing = True

@@ -233,6 +233,11 @@ async def test_a_closing_line_without_a_yes_or_no_is_asked_again_and_only_a_refu
     sim.opts.max_exchanges = 2
     d = await sim.run(dialogue(car), [])
     assert d.turns[1].text == vague and d.turns[1].attempts == 1
+    # Both answers copied from the prompt is no decision either: asked again.
+    both = "I'll take the sedan at the list price. I'll pass on it, thanks."
+    model = Scripted([GOOD_SELLER, both, REFUSE, DECLINE])
+    d = await simulator(model).run(dialogue(car), [])
+    assert d.turns[1].text == REFUSE and "decision_regenerated" in d.turns[1].notes
 
 
 async def test_the_customers_end_mark_closes_the_talk_only_with_a_yes_or_no(car):

@@ -6,6 +6,7 @@ import pytest
 from core.catalog import Catalog
 from core.errors import InputError
 from core.words import count_words
+from generate.catalog_facts import catalog_facts
 from generate.prompts import load_prompts
 from generate.simulator import decision_schema, parse_decision
 from generate.text import clean_line, fill_placeholders, take_end_mark, trim_to_words
@@ -149,3 +150,10 @@ def test_end_mark_variants_small_models_write():
     assert take_end_mark("I'll look into it further. (End)") == ("I'll look into it further.", True)
     assert take_end_mark("No deal. [END]") == ("No deal.", True)
     assert take_end_mark("Not the end (end) yet, tell me more.") == ("Not the end (end) yet, tell me more.", False)
+
+
+def test_the_discount_floor_is_shown_as_private():
+    car = next(p for p in Catalog.load().in_category("car") if p.min_price is not None and p.min_price < p.price)
+    facts = catalog_facts([car])
+    assert f"list price ${car.price:,.0f}" in facts and f"discount floor ${car.min_price:,.0f}" in facts
+    assert "never say it" in facts and "lowest allowed" not in facts
