@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-line-check", dest="line_check", action="store_false",
                    help="keep lines the judges would object to (repetition, catalog contradictions) instead of "
                         "repairing or regenerating them")
+    d.add_argument("--no-line-grammar", dest="line_grammar", action="store_false",
+                   help="llama.cpp servers: decode lines freely (no grammar for one paragraph of plain text that "
+                        "ends a sentence, nor for the words a continuation must add)")
     d.add_argument("--prompts", help="prompt variant file (default prompts/default.toml)")
     d.add_argument("--variants", nargs="+", metavar="FILE", help="compare several prompt variant files")
     d.add_argument("--catalog", help="product catalog JSON (default data/catalog.json)")

@@ -92,7 +92,8 @@ class Runner:
         self.cfg, self.setup, self.run, self.progress = cfg, setup, run, progress
         self.hubs: dict[str, list[dict]] = {}
         self.opts = SimOptions(max_exchanges=cfg.max_exchanges, min_words=cfg.min_words, max_words=cfg.max_words,
-                               max_retries=cfg.max_retries, temperature=cfg.temperature, top_p=cfg.top_p)
+                               max_retries=cfg.max_retries, temperature=cfg.temperature, top_p=cfg.top_p,
+                               line_grammar=cfg.line_grammar)
 
     async def _one(self, sim: Simulator, panel: Panel, hub: Hub, variant: str, index: int,
                    slots: tuple[int, int] | None) -> Dialogue:

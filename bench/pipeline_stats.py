@@ -43,6 +43,8 @@ def stats(run_dir: Path) -> dict[str, float | str]:
         "generations per turn": round(mean(t.attempts for t in turns), 2) if turns else 0,
         "turns continued once (short line extended)": round(sum("extended" in t.notes for t in turns)
                                                             / (len(turns) or 1), 3),
+        "continuations refused (a restatement or no new words; recorded since §2f)":
+            sum("extension_refused" in t.notes for t in turns),
         "turns within the word band": round(in_band / (len(turns) or 1), 3),
         "turns with a name slot filled": sum("placeholder_filled" in t.notes for t in turns),
         "dialogues with an unfilled template slot (kept)": f"{sum(slotted(d) for d in ds)} "
@@ -61,6 +63,10 @@ def stats(run_dir: Path) -> dict[str, float | str]:
         "prompt tokens per dialogue (processed, after the slot cache)": round((prompt - cached) / n),
         "prompt cache hit rate": round(cached / prompt, 3) if prompt else 0,
         "generated tokens per dialogue": round(gen / n),
+        # Goodput: every generated token that did not end up in a line (resamples, trimmed tails, refused
+        # continuations) raises this; a line kept as generated costs about 1.3 tokens a word on Qwen2.5.
+        "generated tokens per word kept in the turns": round(sum(t.usage.completion_tokens for t in turns)
+                                                             / (sum(count_words(t.text) for t in turns) or 1), 2),
         "generation seconds per dialogue (in flight)": round(gen_s / n, 1),
         "judge seconds per dialogue (in flight)": round(judge_s / n, 1),
         # No wall time when the last session was killed before writing its timings: nan, not a fast-looking 0.

@@ -33,6 +33,7 @@ class RunConfig:
     max_words: int = 75
     max_retries: int = 2
     line_check: bool = True  # the judges' per-line rules (repetition, catalog contradictions) at generation
+    line_grammar: bool = True  # llama.cpp servers: decode lines under generate.text.line_grammar
     # world and prompts
     prompts: list[str] = field(default_factory=list)  # one variant per file; empty: prompts/default.toml
     catalog: str | None = None

@@ -35,6 +35,7 @@ from generate.text import (
     fill_placeholders,
     is_narration,
     is_refusal,
+    line_grammar,
     ngram_overlap,
     strip_acknowledgement,
     take_end_mark,
@@ -61,6 +62,7 @@ class SimOptions:
     temperature: float | None = None  # None: the model's default (0.7)
     top_p: float | None = None
     tokens_per_word: float = 2.0  # generation budget per allowed word; trimming handles the overshoot
+    line_grammar: bool = True  # on llama.cpp servers (supports_slots), decode lines under text.line_grammar
 
 
 @dataclass
@@ -104,6 +106,19 @@ def decision_schema(product_names: list[str], prices: list[float] | None = None,
     return bought if said == YES else declined
 
 
+def overpays(text: str, products: list[Product], persona: Persona) -> bool:
+    """A yes that pays more than the list price of the product it names, or more than a budget the persona may not
+    stretch: the decision judge discards such a purchase, so the closing line is asked again instead."""
+    if decision_words().in_text(text)[0] != YES:
+        return False
+    named = [p for m in ProductIndex(Catalog(products)).find(text) for p in m.products] or products[:1]
+    stated = closing_prices([Turn(role=CUSTOMER, text=text, timestamp="")], min(p.price for p in named))
+    limit = max(p.price for p in named) * 1.01
+    if persona.budget and not persona.over_budget_ok:
+        limit = min(limit, persona.budget * 1.0001)
+    return any(x > limit for x in stated) if stated else min(p.price for p in named) > limit
+
+
 def parse_decision(text: str, products: list[Product]) -> Outcome:
     """Read the customer's JSON decision; anything unusable becomes an Outcome with an error, never a guess."""
     try:
@@ -133,6 +148,8 @@ class Simulator:
         dialogue a floor or a veto at the end: such a line is repaired (its faulty sentence left out) or resampled."""
         self.model, self.prompts, self.world, self.opts = model, prompts, world, opts
         self.line_check = line_check
+        # Other servers ignore or reject GBNF: for them lines are only validated, repaired and regenerated.
+        self.grammar = line_grammar() if opts.line_grammar and model.supports_slots else None
 
     async def _flaws(self, dialogue: Dialogue, role: str, text: str) -> list[LineFlaw]:
         if self.line_check is None or not text:
@@ -166,10 +183,11 @@ class Simulator:
         return salesperson, customer
 
     async def _speak(self, agent: Agent, other: Agent, dialogue: Dialogue, rng: random.Random,
-                     decide: bool = False) -> tuple[Turn, bool]:
+                     decide: list[Product] | None = None) -> tuple[Turn, bool]:
         """One validated line: continued once when short; resampled when out of the word band, a refusal, a loop, a
         narration of the conversation, flawed by the line check or, when it must `decide` (the customer's closing
-        line), without a yes or a no in words (or with both); trimmed at a sentence end.
+        line, `decide` then holds the products in play), without a yes or a no in words (or with both) or with a yes
+        at a price the persona cannot pay; trimmed at a sentence end.
 
         Resampling reuses the same prompt (its prefix stays cached); an in-context "too short" note was tried first
         and small models echoed it into the conversation.
@@ -185,7 +203,8 @@ class Simulator:
             attempts = attempt
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.15 * (attempt - 1))
             c = await self.model.complete(agent.messages, max_tokens=max_tokens, temperature=temperature,
-                                          top_p=o.top_p, slot=agent.slot, seed=rng.randrange(2**31))
+                                          top_p=o.top_p, slot=agent.slot, seed=rng.randrange(2**31),
+                                          grammar=self.grammar)
             usage.add(c.usage)
             text, ended, fixes = self._clean(c.text, agent, other, dialogue)
             notes += [f for f in fixes if f not in notes]
@@ -217,9 +236,11 @@ class Simulator:
                     notes.append("extended")
                     text, words, loop = longer, count_words(longer), ngram_overlap(longer, earlier)
                     flaws = await self._flaws(dialogue, agent.role, text)
+                else:
+                    notes.append("extension_refused")  # a restatement, a refusal or no new words: resampled
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
             flawed = list(dict.fromkeys(f.rule for f in flaws))  # each judge that objects, once
-            if decide and not decision_words().decides(text):
+            if decide and (not decision_words().decides(text) or overpays(text, decide, dialogue.persona)):
                 flawed.append("decision")  # "I'll weigh my options" leaves the decision to a guess
             badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2 + narrated * 2 + len(flawed) * 2
             if best is None or badness < best[0]:
@@ -262,7 +283,8 @@ class Simulator:
                                                         {"role": "user", "content": ask}],
                                       max_tokens=int((o.max_words - words) * o.tokens_per_word) + 16,
                                       temperature=o.temperature, top_p=o.top_p, slot=agent.slot,
-                                      seed=rng.randrange(2**31))
+                                      seed=rng.randrange(2**31),
+                                      grammar=self.grammar and line_grammar(o.min_words - words))
         more, _, _ = self._clean(c.text, agent, other, dialogue)
         more = strip_acknowledgement(more)
         # The addition must be new words in the speaker's voice, not a restatement or an assistant's aside.
@@ -297,6 +319,8 @@ class Simulator:
             in_line = {p.id for m in index.find(line.text) for p in m.products}
             named = [p for p in named if p.id in in_line] or named
             prices = closing_prices([line], ref) or prices
+        # No one pays above the sticker: an amount over every named product's list price is a budget or a total.
+        prices = [x for x in prices if x <= max(p.price for p in named) * 1.01] or [p.price for p in named]
         schema = decision_schema([p.name for p in named], prices, said.words)
         prompt = self.prompts.render("decision", "prompt", name=dialogue.persona.name)
         usage = Usage()
@@ -329,7 +353,8 @@ class Simulator:
         for n in range(1, last + 1):
             for speaker, listener in ((salesperson, customer), (customer, salesperson)):
                 closing = closing or n == last
-                turn, ended = await self._speak(speaker, listener, dialogue, rng, closing and speaker is customer)
+                turn, ended = await self._speak(speaker, listener, dialogue, rng,
+                                                products if closing and speaker is customer else None)
                 if _STALL_NOTES & set(turn.notes) and n >= self.opts.min_exchanges and not closing and dialogue.turns:
                     # Small models trade thanks in a loop. Kept, the line would sink the dialogue under the repetition
                     # floor; dropped, the talk would end with no decision in words. It is asked again as the close.
@@ -337,7 +362,8 @@ class Simulator:
                     dialogue.usage.add(turn.usage)
                     closing = True
                     speaker.messages[-1] = {"role": "user", "content": self._relay(speaker, dialogue, closing)}
-                    turn, ended = await self._speak(speaker, listener, dialogue, rng, speaker is customer)
+                    turn, ended = await self._speak(speaker, listener, dialogue, rng,
+                                                    products if speaker is customer else None)
                     turn.notes.insert(0, "closing_after_stall")
                 dialogue.turns.append(turn)
                 dialogue.usage.add(turn.usage)

@@ -76,6 +76,29 @@ def trim_to_words(text: str, max_words: int, min_words: int) -> str | None:
     return " ".join(kept) if kept and total >= min_words else None
 
 
+# What a word may be made of under the grammar: English text, prices and figures, Latin-1 letters for names. No
+# ":" (a speaker label), no "[" (a template slot), no markup or code symbols.
+_GRAMMAR_CHAR = "[A-Za-z0-9$'.,!?%&()\"/+;\\-\\u00C0-\\u00FF\\u2014\\u2019\\u201C\\u201D]"
+
+
+def line_grammar(min_words: int = 0) -> str:
+    """A llama.cpp GBNF grammar for one paragraph of plain text, at least `min_words` words, that ends a sentence.
+
+    Every line is decoded under it: no newline (one paragraph, no room for "\\n\\nCustomer:"), no speaker label, no
+    template slot, no other script, no word over 20 characters, and the model may stop only after a sentence.
+    A continuation is held to the words its line lacks, so that it is not short again (BENCHMARKS.md §2f); a first
+    try gets no minimum, because a small model held back from stopping where it wants to writes filler, meta text
+    ("150 words.") or drifts into Chinese. Words are what lies between single spaces, and two more than `min_words`
+    are asked for because a grammar word such as "—" is not a word to count_words.
+    """
+    return "\n".join([
+        f"root ::= word (\" \" word){{{min_words},}} \" \" last" if min_words else
+        "root ::= (word \" \")* last",
+        f"word ::= {_GRAMMAR_CHAR}{{1,20}}",
+        f"last ::= {_GRAMMAR_CHAR}{{0,19}} [.!?] [\"')\\u2019\\u201D]? | \"[[END]]\"",
+    ])
+
+
 def clean_line(text: str, own_names: tuple[str, ...] = (), other_names: tuple[str, ...] = ()) -> tuple[str, list[str]]:
     """Strip a leading role/name label, anything where the speaker starts writing the other side, and markup.
 

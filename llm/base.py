@@ -35,4 +35,5 @@ class ChatModel(Protocol):
         slot: int | None = None,
         seed: int | None = None,
         stop: list[str] | None = None,
+        grammar: str | None = None,  # GBNF; llama.cpp servers only (sent when supports_slots)
     ) -> Completion: ...

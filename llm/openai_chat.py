@@ -145,6 +145,7 @@ class OpenAIChat:
         slot: int | None = None,
         seed: int | None = None,
         stop: list[str] | None = None,
+        grammar: str | None = None,
     ) -> Completion:
         """One chat completion; retried on transient failures, LLMError when they persist."""
         body: dict[str, Any] = {
@@ -165,6 +166,8 @@ class OpenAIChat:
             body["cache_prompt"] = self.cache_prompt
             if slot is not None:
                 body["id_slot"] = slot % self.n_slots if self.n_slots else slot
+            if grammar:
+                body["grammar"] = grammar
 
         async def attempt() -> Any:
             self.stats.attempts += 1

@@ -344,3 +344,30 @@ async def test_the_decision_offers_only_products_the_talk_named(tmp_path):
     await sim.run(dialogue(car), [named, unnamed])
     schema = model.calls[-1]["json_schema"]["properties"]
     assert schema["product"]["enum"] == [named.name] and schema["price"] == {"enum": [round(named.price)]}
+
+
+async def test_a_yes_the_persona_cannot_pay_is_asked_again_and_a_budget_is_not_a_price(car):
+    # Seen in generated closes: "I'll take the Tacoma at $70,000" (list $44,400; $70,000 was the customer's budget),
+    # recorded as a sale above the sticker and kept. Such a yes is asked again, like a line with no decision.
+    above = f"Great, I'll take it at ${car.price * 1.15:,.0f}, that is what I set aside."
+    model = Scripted([GOOD_SELLER, above, REFUSE, DECLINE])
+    d = await simulator(model).run(dialogue(car), [])
+    assert d.turns[1].text == REFUSE and "decision_regenerated" in d.turns[1].notes
+    # A yes at the list price over a budget the persona may not stretch: asked again; one who may stretch: kept.
+    accept = "Fine, that works for me, so I'll take it at the list price today."
+    for stretch, kept in ((False, REFUSE), (True, accept)):
+        poor = dialogue(car)
+        poor.persona.budget, poor.persona.over_budget_ok = car.price * 0.9, stretch
+        model = Scripted([GOOD_SELLER, accept, REFUSE, DECLINE])
+        d = await simulator(model).run(poor, [])
+        assert d.turns[1].text == kept, stretch
+    # An amount above every named product's list price stated at the close is a budget, not a price on offer.
+    offer = f"For your budget of ${car.price * 1.15:,.0f}, the list price of ${car.price:,.0f} is my best. Deal?"
+    yes = "Fine, I'll take it today, thank you so much for your time."
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, offer, yes,
+                      f'{{"bought": true, "product": "{car.name}", "price": {car.price:.0f}}}'])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.max_words = 2, 40
+    d = await sim.run(dialogue(car), [])
+    assert model.calls[-1]["json_schema"]["properties"]["price"] == {"enum": [round(car.price)]}
+    assert d.outcome is not None and d.outcome.bought and d.outcome.price == round(car.price)

@@ -12,6 +12,7 @@ from judge.base import PanelOptions
 from judge.judges.llm_judge import LLMRubric, ReplyError
 from judge.panel import Panel
 from llm.openai_chat import OpenAIChat
+from llm.pinned import PinnedSlot
 from llm.retry import RetryPolicy
 
 LLM_ONLY = HERE / "weights_llm_only.toml"
@@ -34,6 +35,33 @@ def test_rubric_schema_and_parser_reject_out_of_range_scores():
                 json.dumps(good | {"engagement": {"reason": "x", "score": "5"}}), "[]"):
         with pytest.raises(ReplyError):
             r.parse(bad)
+
+
+def test_rubric_prompt_puts_the_fixed_part_first():
+    # Everything that is the same for every dialogue (criteria, scale, answer form) is the system message and the
+    # dialogue comes last: then the judge's slot serves the fixed part from its cache on every call after the first.
+    r = LLMRubric()
+    a, b = r.messages(clean("clean_headphones_xm5")), r.messages(clean("clean_car_crv"))
+    assert a[0] == b[0] and a[1] != b[1]
+    assert all(c["steps"] in a[0]["content"] for c in r.criteria)
+    assert not any(c["steps"] in a[1]["content"] for c in r.criteria)
+    assert f"up to {r.schema['properties']['unsupported_claims']['maxItems']} salesperson" in a[0]["content"]
+
+
+async def test_second_judge_call_reuses_the_cached_rubric(embedded_tiny):
+    # Two different dialogues judged on one pinned slot of a real server: the second call's prompt is served from
+    # the cache up to where the dialogue starts, which must cover the criteria (over 200 tokens on their own).
+    rubric = LLMRubric(HERE / "rubric_tiny.toml")
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+        judge = PinnedSlot(chat, 1)
+        calls = []
+        for name in ("clean_headphones_xm5", "clean_car_crv"):
+            d = clean(name)
+            d.turns = d.turns[:2]
+            calls.append(await judge.complete(rubric.messages(d), max_tokens=1, temperature=0.0))
+    first, second = (c.usage for c in calls)
+    # With the criteria after the transcript (the old layout) only the ≈ 65 tokens before the facts were shared.
+    assert second.cached_tokens >= 200, (first, second)
 
 
 async def test_garbage_json_is_retried_once_then_recorded_as_error(fault_server):

@@ -193,6 +193,33 @@ def test_a_line_copying_an_earlier_turn_is_a_repetition_flaw(panel):
     assert [f.rule for f in panel.line_flaws(d)] == ["repetition"]
 
 
+def test_a_purchase_over_the_budget_or_the_sticker_discards(panel):
+    """Issue 2: the decision must be consistent. One failed check (3 of 4 passed) used to score 0.75 and be kept."""
+    d = clean("clean_car_crv")
+    asyncio.run(panel.judge(d, 0.7))
+    assert d.status == "kept" and next(v for v in d.verdicts if v.judge == "decision").score == 1.0
+    for price, budget in ((38000, 40000), (36000, 30000)):  # above the $36,800 list price; above the budget
+        d = clean("clean_car_crv")
+        d.outcome.price, d.persona.budget = price, budget
+        asyncio.run(panel.judge(d, 0.7))
+        v = next(v for v in d.verdicts if v.judge == "decision")
+        assert v.score < 1.0 and d.status == "discarded", (price, budget, v.reason)
+        assert any(r.startswith("decision ") and "below its floor" in r for r in d.reasons), d.reasons
+
+
+def test_a_switch_to_another_script_is_garbled(panel):
+    """Seen in generated lines: one Chinese phrase in an English turn; an accented name and a euro sign are not."""
+    garbled = judge_of(panel, "garbled")
+    d = with_turn("clean_car_crv", 4, "The adaptive cruise control is smooth, and the 剂量控制 keeps it even.")
+    v = garbled.judge(d)
+    assert v.score < next(e.floor for e in panel.entries if e.judge.name == "garbled") and "剂量控制" in v.evidence[0]
+    d.turns = d.turns[:5]
+    assert "garbled" in [f.rule for f in panel.line_flaws(d)]
+    for fine in ("My colleague José says the price already includes €200 off, and the warranty covers five years.",):
+        assert garbled.judge(with_turn("clean_car_crv", 4, fine)).score == 1.0, fine
+    assert garbled.judge(with_turn("clean_car_crv", 4, "Hello, это хорошая машина.")).score < 1.0
+
+
 def test_an_unfilled_template_slot_discards_and_is_a_line_flaw(panel):
     """A "[Customer's Name]" kept once spreads through the few-shot hub: the garbled judge's floor stops it."""
     d = clean("clean_car_crv")

@@ -37,6 +37,7 @@ class Decision(Judge):
         if not o.bought:
             return verdict(self.name, 1.0, "the customer declined; the decision is recorded", ["outcome: not bought"])
         checks: list[tuple[bool, str]] = []
+        notes: list[str] = []
         p = resolve_bought(dialogue, self.ctx.catalog)
         named = o.product_id or o.product_name
         in_catalog = p is not None and self.ctx.catalog.get(p.id) is not None
@@ -49,7 +50,11 @@ class Decision(Judge):
             checks.append((p.name.lower() in text, f"bought {p.name}, not the product in play "
                            f"({dialogue.product.name}), {'but' if p.name.lower() in text else 'and'} it is "
                            f"{'named' if p.name.lower() in text else 'never named'} in the dialogue"))
-        if o.price is None or o.price <= 0:
+        if o.price is None:
+            # Only imported data gets here (the simulator's decision always has a price): sales_conversations.csv
+            # says "sold" but carries no price, which is not an inconsistency of the dialogue.
+            notes = ["price: not recorded (a format without prices)"]
+        elif o.price <= 0:
             checks.append((False, f"bought with no valid price ({o.price})"))
         else:
             budget, persona = dialogue.persona.budget, dialogue.persona
@@ -72,5 +77,5 @@ class Decision(Judge):
         failed = [msg for ok, msg in checks if not ok]
         score = sum(ok for ok, _ in checks) / len(checks) if checks else 1.0
         reason = "; ".join(failed) if failed else "bought a catalog product at a valid price within budget"
-        return verdict(self.name, score, reason, [msg for _, msg in checks],
+        return verdict(self.name, score, reason, [msg for _, msg in checks] + notes,
                        checks_passed=sum(ok for ok, _ in checks), checks=len(checks))

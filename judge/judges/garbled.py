@@ -12,6 +12,9 @@ _DEBRIS = re.compile(r"<\|[^|>]*\|>|</?s>|\[/?INST\]|```|\{\s*\"|\\u[0-9a-f]{4}|
 _RUN = re.compile(r"([^\w\s])\1{4,}|(\w)\2{5,}")
 _WORDISH = re.compile(r"[A-Za-z]+")
 _PLAIN = set(".,;:!?'’\"“”$-()/")
+# A letter outside the Latin script (Latin-1 and Latin Extended end at U+024F): Qwen drifts into Chinese mid-sentence,
+# "the volumetric剂量控制", which the share-of-words rule below lets through when it is one word in sixty.
+_OTHER_SCRIPT = re.compile(r"[^\W\d_\u0000-\u024F]+")
 
 
 def problems(text: str) -> list[tuple[str, int, int]]:
@@ -40,6 +43,9 @@ def problems(text: str) -> list[tuple[str, int, int]]:
     if words and len(odd) / len(words) > 0.05:
         pos = text.find(odd[0])
         out.append((f"{len(odd)} non-words such as \"{odd[0]}\"", pos, pos + len(odd[0])))
+    m = _OTHER_SCRIPT.search(text)
+    if m:
+        out.append((f"a switch to another script (\"{m.group(0)[:12]}\")", m.start(), m.end()))
     if words and sum(not w.isascii() for w in text.split()) / len(text.split()) > 0.2:
         out.append(("mostly non-English characters", 0, min(len(text), 40)))
     return out

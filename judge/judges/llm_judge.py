@@ -59,6 +59,10 @@ class LLMRubric:
         item = {"type": "object", "additionalProperties": False, "required": ["reason", "score"],
                 "properties": {"reason": {"type": "string", "maxLength": limit},
                                "score": {"type": "integer", "minimum": 1, "maximum": 5}}}
+        # Placeholders either text may use; the system text is the same for every dialogue, so it stays cached.
+        self.fixed = {"criteria": "\n".join(f"- {c['key']} ({c['name']}): {c['steps']}" for c in self.criteria),
+                      "max_claims": max_claims}
+        self.system = raw["system"].format(**self.fixed)
         self.schema: dict[str, Any] = {
             "type": "object", "additionalProperties": False, "required": [*self.keys, "unsupported_claims"],
             "properties": {**{k: item for k in self.keys},
@@ -68,10 +72,8 @@ class LLMRubric:
 
     def messages(self, d: Dialogue) -> list[dict[str, str]]:
         transcript = "\n".join(f"{i + 1}. {t.role.capitalize()}: {t.text}" for i, t in enumerate(d.turns))
-        criteria = "\n".join(f"- {c['key']} ({c['name']}): {c['steps']}" for c in self.criteria)
-        user = self.raw["template"].format(facts=product_facts(d), persona=persona_text(d), transcript=transcript,
-                                           criteria=criteria)
-        return [{"role": "system", "content": self.raw["system"]}, {"role": "user", "content": user}]
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.raw["template"].format(
+            facts=product_facts(d), persona=persona_text(d), transcript=transcript, **self.fixed)}]
 
     def parse(self, text: str) -> tuple[dict[str, tuple[int, str]], list[str]]:
         """{criterion: (score 1-5, reason)} and the extra claims; ReplyError says what is wrong."""

@@ -1,0 +1,63 @@
+"""The line grammar: a real llama.cpp server decodes one paragraph of plain text that ends a sentence, and a
+continuation at least as long as its line lacks; the simulator asks for it only where the server is llama.cpp."""
+from __future__ import annotations
+
+import re
+
+from core.catalog import Catalog
+from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Persona
+from core.words import count_words
+from generate.prompts import load_prompts
+from generate.simulator import SimOptions, Simulator, World
+from generate.text import line_grammar
+from llm.openai_chat import OpenAIChat
+from llm.retry import RetryPolicy
+
+ASK = [{"role": "system", "content": "You are Sam, a salesperson in a laptop shop. Answer in 3 to 5 sentences."},
+       {"role": "user", "content": "Hi, I need a light laptop for college that is not too pricey. What do you have?"}]
+ENDS_A_SENTENCE = re.compile(r"[.!?][\"')\u2019\u201d]?$|\[\[END\]\]$")
+
+
+async def test_real_server_decodes_plain_paragraphs_and_the_minimum(embedded_tiny):
+    # SmolLM2-135M, free, wrote 37, 122 and 40 words for this prompt, over several lines; under the grammar each reply
+    # is one line of plain words ending a sentence, and with a minimum of 60 words none is shorter.
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+        for seed, minimum in ((0, 0), (1, 0), (0, 60), (2, 60)):
+            c = await chat.complete(ASK, max_tokens=300, seed=seed, slot=0, grammar=line_grammar(minimum))
+            words = c.text.split(" ")
+            assert c.finish_reason == "stop" and ENDS_A_SENTENCE.search(c.text), c.text
+            assert "\n" not in c.text and ":" not in c.text and "[" not in c.text, c.text
+            assert all(len(w) <= 21 and w.isascii() for w in words), c.text  # 20, then the sentence end
+            assert len(words) >= minimum + 2, (len(words), c.text)
+
+
+def _dialogue() -> Dialogue:
+    car = Catalog.load().in_category("car")[0]
+    persona = Persona(id="p", name="Dana", personality="polite", category="car", budget=car.price * 1.2)
+    return Dialogue(id="t-0", index=0, persona=persona, product=car, variant="default", seed=1)
+
+
+async def test_grammar_goes_to_llama_cpp_servers_and_a_continuation_gets_the_missing_words(fault_server):
+    # The fault server writes 55-70 words; asked for 80-100, a line is short and continued (the opening never is).
+    srv = fault_server(script=["ok"] * 20)
+    world = World(seller_names=["Alex"], stores={"default": "the store"})
+    # The canned sentences repeat across lines: the loop rule is off, or it would resample instead of continuing.
+    opts = SimOptions(max_exchanges=1, min_words=80, max_words=100, max_retries=0, max_overlap=1.01)
+    for slots in (True, False):
+        srv.recent.clear()
+        async with OpenAIChat(srv.url, "fault-model", supports_slots=slots, n_slots=3,
+                              retry=RetryPolicy(max_attempts=1)) as chat:
+            d = await Simulator(chat, load_prompts(), world, opts).run(_dialogue(), [])
+        assert [t.role for t in d.turns] == [SALESPERSON, CUSTOMER]
+        lines = [b for b in srv.recent if "response_format" not in b]  # not the JSON decision
+        extensions = [b for b in lines if b["messages"][-1]["content"].startswith("(Go on")]
+        assert extensions and len(lines) > len(extensions)
+        assert all("grammar" not in b for b in srv.recent if "response_format" in b)
+        if not slots:
+            assert all("grammar" not in b for b in lines)
+            continue
+        assert all(b["grammar"] == line_grammar() for b in lines if b not in extensions)
+        for b in extensions:
+            short = count_words(b["messages"][-2]["content"])
+            assert b["grammar"] == line_grammar(80 - short), short
+    assert Simulator(chat, load_prompts(), world, SimOptions(line_grammar=False)).grammar is None
