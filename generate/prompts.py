@@ -32,7 +32,7 @@ PLACEHOLDERS = {
     ("customer", "extend"): {"text", "words", "more", "speaker", *_WORDS},
     # Optional: the relay of the closing exchange (final offer, then the decision in words); without it, the relay.
     ("salesperson", "close"): {"text", "speaker", *_WORDS},
-    ("customer", "close"): {"text", "speaker", *_WORDS},
+    ("customer", "close"): {"text", "speaker", "budget_limit", *_WORDS},
 }
 
 

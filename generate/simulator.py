@@ -106,9 +106,10 @@ def decision_schema(product_names: list[str], prices: list[float] | None = None,
     return bought if said == YES else declined
 
 
-def overpays(text: str, products: list[Product], persona: Persona) -> bool:
-    """A yes that pays more than the list price of the product it names, or more than a budget the persona may not
-    stretch: the decision judge discards such a purchase, so the closing line is asked again instead."""
+def impossible_yes(text: str, products: list[Product], persona: Persona) -> bool:
+    """A yes at a price the decision judge fails: over the list price of the product it names, under its discount
+    floor ("I'll take it at $680", the budget, for a $749 machine whose floor is $699) or over a budget the persona
+    may not stretch. The closing line is asked again instead of the dialogue being discarded at the end."""
     if decision_words().in_text(text)[0] != YES:
         return False
     named = [p for m in ProductIndex(Catalog(products)).find(text) for p in m.products] or products[:1]
@@ -116,7 +117,8 @@ def overpays(text: str, products: list[Product], persona: Persona) -> bool:
     limit = max(p.price for p in named) * 1.01
     if persona.budget and not persona.over_budget_ok:
         limit = min(limit, persona.budget * 1.0001)
-    return any(x > limit for x in stated) if stated else min(p.price for p in named) > limit
+    floor = min(p.min_price if p.min_price is not None else p.price for p in named) * 0.9999
+    return any(not floor <= x <= limit for x in stated) if stated else min(p.price for p in named) > limit
 
 
 def parse_decision(text: str, products: list[Product]) -> Outcome:
@@ -240,7 +242,7 @@ class Simulator:
                     notes.append("extension_refused")  # a restatement, a refusal or no new words: resampled
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
             flawed = list(dict.fromkeys(f.rule for f in flaws))  # each judge that objects, once
-            if decide and (not decision_words().decides(text) or overpays(text, decide, dialogue.persona)):
+            if decide and (not decision_words().decides(text) or impossible_yes(text, decide, dialogue.persona)):
                 flawed.append("decision")  # "I'll weigh my options" leaves the decision to a guess
             badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2 + narrated * 2 + len(flawed) * 2
             if best is None or badness < best[0]:
@@ -298,8 +300,11 @@ class Simulator:
     def _relay(self, listener: Agent, dialogue: Dialogue, closing: bool) -> str:
         """The last line, as the listener hears it: with the closing instruction when the variant has one."""
         key = "close" if closing and self.prompts.has(listener.role, "close") else "relay"
+        p = dialogue.persona
+        # The budget again where the customer decides: the 1.5B customer said yes over it in 9 of 10 closes.
+        limit = f"${p.budget:,.0f}" + (" (a little more for the right product)" if p.over_budget_ok else "")
         return self.prompts.render(listener.role, key, text=dialogue.turns[-1].text, speaker=listener.name,
-                                   min_words=self.opts.min_words, max_words=self.opts.max_words)
+                                   min_words=self.opts.min_words, max_words=self.opts.max_words, budget_limit=limit)
 
     async def _decide(self, customer: Agent, dialogue: Dialogue, products: list[Product],
                       rng: random.Random) -> tuple[Outcome, Usage]:

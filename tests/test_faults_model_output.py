@@ -182,6 +182,8 @@ async def test_the_last_exchange_is_a_final_offer_and_a_decision_in_words(car):
     assert [t.text for t in d.turns] == [GOOD_SELLER, GOOD_BUYER, OFFER, REFUSE] and "stalled" not in d.extra
     assert "final offer" not in last_prompt(model.calls[1]) and "decide now" not in last_prompt(model.calls[1])
     assert "final offer" in last_prompt(model.calls[2]) and "decide now" in last_prompt(model.calls[3])
+    # The customer decides with the budget in front of them, not only in a system prompt many turns back.
+    assert f"You will pay ${d.persona.budget:,.0f} at most" in last_prompt(model.calls[3])
     # A variant without the closing texts relays the lines as usual.
     plain = Scripted([GOOD_SELLER, GOOD_BUYER, OFFER, REFUSE, DECLINE])
     sim = simulator(plain)
@@ -353,6 +355,12 @@ async def test_a_yes_the_persona_cannot_pay_is_asked_again_and_a_budget_is_not_a
     model = Scripted([GOOD_SELLER, above, REFUSE, DECLINE])
     d = await simulator(model).run(dialogue(car), [])
     assert d.turns[1].text == REFUSE and "decision_regenerated" in d.turns[1].notes
+    # A yes under the discount floor (the model named its budget as the price) is no sale either.
+    if car.min_price is not None:
+        below = f"Great, I'll take it at ${car.min_price * 0.9:,.0f}, that is what I set aside."
+        model = Scripted([GOOD_SELLER, below, REFUSE, DECLINE])
+        d = await simulator(model).run(dialogue(car), [])
+        assert d.turns[1].text == REFUSE and "decision_regenerated" in d.turns[1].notes
     # A yes at the list price over a budget the persona may not stretch: asked again; one who may stretch: kept.
     accept = "Fine, that works for me, so I'll take it at the list price today."
     for stretch, kept in ((False, REFUSE), (True, accept)):

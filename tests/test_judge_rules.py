@@ -207,6 +207,20 @@ def test_a_purchase_over_the_budget_or_the_sticker_discards(panel):
         assert any(r.startswith("decision ") and "below its floor" in r for r in d.reasons), d.reasons
 
 
+def test_an_alternative_named_as_people_say_it_may_be_bought(panel):
+    """The simulator offers products the talk named by a short name ("Toyota RAV4 XLE"); the judge used to want the
+    full catalog name ("Toyota RAV4 XLE 2025"), which with the decision floor discarded every such purchase."""
+    decision = judge_of(panel, "decision")
+    rav4 = Catalog.load().get("toyota-rav4-xle-2025") or Catalog.load().find_by_name("Toyota RAV4 XLE 2025")
+    d = clean("clean_car_crv")
+    d.outcome.product_id, d.outcome.product_name, d.outcome.price = rav4.id, rav4.name, rav4.price
+    assert decision.judge(d).score < 1.0  # never named in this dialogue
+    d = with_turn("clean_car_crv", 2, "The Toyota RAV4 XLE is another option with all-wheel drive at $31,900.")
+    d.outcome.product_id, d.outcome.product_name, d.outcome.price = rav4.id, rav4.name, rav4.price
+    v = decision.judge(d)
+    assert v.score == 1.0, v.reason
+
+
 def test_a_switch_to_another_script_is_garbled(panel):
     """Seen in generated lines: one Chinese phrase in an English turn; an accented name and a euro sign are not."""
     garbled = judge_of(panel, "garbled")

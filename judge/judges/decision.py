@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from core.dialogue import Dialogue, Product, Verdict
+from core.mentions import product_index
 from judge.base import Judge, register, verdict
 
 
@@ -45,11 +46,12 @@ class Decision(Judge):
             checks.append((in_catalog, f"product {named or p.name!r} " +
                            ("is in the catalog" if in_catalog else "is not in the catalog")))
         if in_catalog and dialogue.product is not None and dialogue.product.id and p.id != dialogue.product.id:
-            text = " ".join(t.text for t in dialogue.turns).lower()
-            # Buying an alternative the salesperson offered is fine; one never mentioned is not.
-            checks.append((p.name.lower() in text, f"bought {p.name}, not the product in play "
-                           f"({dialogue.product.name}), {'but' if p.name.lower() in text else 'and'} it is "
-                           f"{'named' if p.name.lower() in text else 'never named'} in the dialogue"))
+            # Buying an alternative the salesperson offered is fine; one never mentioned is not. Named as people say
+            # it ("Microsoft 365 Family" for "Microsoft 365 Family (1-year subscription)"), as the simulator reads it.
+            text = " ".join(t.text for t in dialogue.turns)
+            named = any(p in m.products for m in product_index(self.ctx.catalog).find(text))
+            checks.append((named, f"bought {p.name}, not the product in play ({dialogue.product.name}), "
+                           f"{'but' if named else 'and'} it is {'named' if named else 'never named'} in the dialogue"))
         if o.price is None:
             # Only imported data gets here (the simulator's decision always has a price): sales_conversations.csv
             # says "sold" but carries no price, which is not an inconsistency of the dialogue.
