@@ -68,15 +68,16 @@ def same_amount(a: float, b: float, rel: float = 0.005) -> bool:
     return abs(a - b) <= max(0.5, rel * max(abs(a), abs(b)))
 
 
-def closing_prices(turns: list[Turn], reference: float | None = None) -> list[float]:
+def closing_prices(turns: list[Turn], reference: float | None = None, ceiling: float | None = None) -> list[float]:
     """Amounts in the last two exchanges (where a price is agreed) that could be a product's price: not monthly
-    payments or discounts, and at least half the reference price when one is known (not a fee or an accessory)."""
+    payments or discounts, at least half the reference price when one is known (not a fee or an accessory), and not
+    above the `ceiling` when one is given (a list price: an amount over it is a budget or a total)."""
     out = []
     for text in (t.text for t in turns[-4:]):
         for m in find_money(text):
             tail = text[m.end:m.end + 12].lower()
             if re.match(r"\s*(?:/|per|a)\s*(?:mo|month)", tail) or re.match(r"\s*(?:off|discount)", tail):
                 continue
-            if reference is None or m.value >= 0.5 * reference:
+            if (reference is None or m.value >= 0.5 * reference) and (ceiling is None or m.value <= ceiling):
                 out.append(m.value)
     return out

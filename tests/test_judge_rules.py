@@ -221,6 +221,21 @@ def test_an_alternative_named_as_people_say_it_may_be_bought(panel):
     assert v.score == 1.0, v.reason
 
 
+def test_an_amount_over_the_list_price_at_the_close_is_not_the_agreed_price(panel):
+    """Seen in generated closes: "I'll take the Tacoma, it fits my $70,000 budget" (list $44,400). The simulator
+    records the list price; the judge used to call that a price the talk did not agree on, and vetoed."""
+    sale = judge_of(panel, "sale_success")
+    d = clean("clean_car_crv")
+    d.persona.budget = 45000
+    d.turns[4:] = [Turn(SALESPERSON, "The CR-V EX-L has heated seats and room for the bags.", ""),
+                   Turn(CUSTOMER, "That sounds right for our weekends in the mountains.", ""),
+                   Turn(SALESPERSON, "It has everything you asked for. Shall we go ahead today?", ""),
+                   Turn(CUSTOMER, "Yes, I'll take it, that fits well under my $45,000 budget.", "")]
+    d.outcome.price = 36800
+    v = sale.judge(d)
+    assert not v.veto and v.details.get("status") == "sold", v.reason
+
+
 def test_a_switch_to_another_script_is_garbled(panel):
     """Seen in generated lines: one Chinese phrase in an English turn; an accented name and a euro sign are not."""
     garbled = judge_of(panel, "garbled")

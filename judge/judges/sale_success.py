@@ -70,7 +70,9 @@ class SaleSuccess(Judge):
         if o.price is None:
             problems.append("no price in the decision")
         else:
-            agreed = closing_prices(dialogue.turns, p.price if p is not None and p.price else None)
+            listed = p.price if p is not None and p.price else None
+            # The simulator never offers an amount over the list price as the price (it is a budget or a total).
+            agreed = closing_prices(dialogue.turns, listed, listed * 1.01 if listed else None)
             if agreed and not any(same_amount(o.price, a) for a in agreed):
                 inconsistent.append(f"the decision's price {money(o.price)} is not the one in the last exchanges "
                                     f"({', '.join(money(a) for a in agreed)})")
