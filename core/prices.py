@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.dialogue import Turn
+from core.dialogue import Persona, Product, Turn
 
 _MONEY = re.compile(
     r"(?:\$\s?(?P<a>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<ac>\d{1,2}))?(?:\s?(?P<ak>[kK]\b|thousand\b|grand\b))?)"
@@ -81,3 +81,18 @@ def closing_prices(turns: list[Turn], reference: float | None = None, ceiling: f
             if (reference is None or m.value >= 0.5 * reference) and (ceiling is None or m.value <= ceiling):
                 out.append(m.value)
     return out
+
+
+# The three rules a recorded purchase price keeps; the decision judge checks them and the simulator asks a closing
+# "yes" again that breaks one. The tolerances absorb rounding ("$36,800" for 36,799.99), not bargaining.
+def list_ceiling(list_price: float) -> float:
+    """The most a product sells for: its list price, 1 % over for rounding."""
+    return list_price * 1.01
+
+
+def within_budget(price: float, persona: Persona) -> bool:
+    return not persona.budget or price <= persona.budget * 1.0001 or persona.over_budget_ok
+
+
+def above_floor(price: float, product: Product) -> bool:
+    return product.min_price is None or price >= product.min_price * 0.9999

@@ -24,7 +24,7 @@ from core.dialogue import (
     Usage,
 )
 from core.mentions import ProductIndex
-from core.prices import closing_prices
+from core.prices import above_floor, closing_prices, list_ceiling, within_budget
 from core.rundir import utc_now
 from core.words import count_words
 from generate.catalog_facts import catalog_facts
@@ -114,11 +114,10 @@ def impossible_yes(text: str, products: list[Product], persona: Persona) -> bool
         return False
     named = [p for m in ProductIndex(Catalog(products)).find(text) for p in m.products] or products[:1]
     stated = closing_prices([Turn(role=CUSTOMER, text=text, timestamp="")], min(p.price for p in named))
-    limit = max(p.price for p in named) * 1.01
-    if persona.budget and not persona.over_budget_ok:
-        limit = min(limit, persona.budget * 1.0001)
-    floor = min(p.min_price if p.min_price is not None else p.price for p in named) * 0.9999
-    return any(not floor <= x <= limit for x in stated) if stated else min(p.price for p in named) > limit
+    if not stated:  # the decision will take a list price: the cheapest named one must be within the budget
+        return not within_budget(min(p.price for p in named), persona)
+    return any(not (within_budget(x, persona) and x <= list_ceiling(max(p.price for p in named))
+                    and any(above_floor(x, p) for p in named)) for x in stated)
 
 
 def parse_decision(text: str, products: list[Product]) -> Outcome:
@@ -325,7 +324,7 @@ class Simulator:
             named = [p for p in named if p.id in in_line] or named
             prices = closing_prices([line], ref) or prices
         # No one pays above the sticker: an amount over every named product's list price is a budget or a total.
-        prices = [x for x in prices if x <= max(p.price for p in named) * 1.01] or [p.price for p in named]
+        prices = [x for x in prices if x <= list_ceiling(max(p.price for p in named))] or [p.price for p in named]
         schema = decision_schema([p.name for p in named], prices, said.words)
         prompt = self.prompts.render("decision", "prompt", name=dialogue.persona.name)
         usage = Usage()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from core.dialogue import Dialogue, Product, Verdict
 from core.mentions import product_index
+from core.prices import above_floor, list_ceiling, within_budget
 from judge.base import Judge, register, verdict
 
 
@@ -49,9 +50,9 @@ class Decision(Judge):
             # Buying an alternative the salesperson offered is fine; one never mentioned is not. Named as people say
             # it ("Microsoft 365 Family" for "Microsoft 365 Family (1-year subscription)"), as the simulator reads it.
             text = " ".join(t.text for t in dialogue.turns)
-            named = any(p in m.products for m in product_index(self.ctx.catalog).find(text))
-            checks.append((named, f"bought {p.name}, not the product in play ({dialogue.product.name}), "
-                           f"{'but' if named else 'and'} it is {'named' if named else 'never named'} in the dialogue"))
+            said = any(p in m.products for m in product_index(self.ctx.catalog).find(text))
+            checks.append((said, f"bought {p.name}, not the product in play ({dialogue.product.name}), "
+                           f"{'but' if said else 'and'} it is {'named' if said else 'never named'} in the dialogue"))
         if o.price is None:
             # Only imported data gets here (the simulator's decision always has a price): sales_conversations.csv
             # says "sold" but carries no price, which is not an inconsistency of the dialogue.
@@ -61,7 +62,7 @@ class Decision(Judge):
         else:
             budget, persona = dialogue.persona.budget, dialogue.persona
             if budget and budget > 0:
-                ok = o.price <= budget * 1.0001 or persona.over_budget_ok
+                ok = within_budget(o.price, persona)
                 note = " (the persona may stretch)" if persona.over_budget_ok and o.price > budget else ""
                 checks.append((ok, f"price {money(o.price)} {'<=' if o.price <= budget else '>'} budget "
                                f"{money(budget)}{note}"))
@@ -69,11 +70,11 @@ class Decision(Judge):
             if ref is not None:
                 floor = ref.min_price if ref.min_price is not None else None
                 if floor is not None:
-                    checks.append((o.price >= floor * 0.9999, f"price {money(o.price)} "
-                                   f"{'>=' if o.price >= floor * 0.9999 else 'below'} the discount floor "
+                    ok = above_floor(o.price, ref)
+                    checks.append((ok, f"price {money(o.price)} {'>=' if ok else 'below'} the discount floor "
                                    f"{money(floor)} of {ref.name or 'the product'}"))
                 if ref.price:
-                    ok = o.price <= ref.price * 1.01
+                    ok = o.price <= list_ceiling(ref.price)
                     checks.append((ok, f"price {money(o.price)} {'<=' if ok else 'above'} list price "
                                    f"{money(ref.price)}"))
         failed = [msg for ok, msg in checks if not ok]

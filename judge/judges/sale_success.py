@@ -6,7 +6,7 @@ from dataclasses import astuple
 from core.decisions import decision_words
 from core.dialogue import Dialogue, Verdict
 from core.mentions import product_index
-from core.prices import closing_prices, same_amount
+from core.prices import closing_prices, list_ceiling, same_amount, within_budget
 from judge.base import Judge, register, verdict
 from judge.judges.decision import money, resolve_bought
 from judge.text import quote
@@ -72,7 +72,7 @@ class SaleSuccess(Judge):
         else:
             listed = p.price if p is not None and p.price else None
             # The simulator never offers an amount over the list price as the price (it is a budget or a total).
-            agreed = closing_prices(dialogue.turns, listed, listed * 1.01 if listed else None)
+            agreed = closing_prices(dialogue.turns, listed, list_ceiling(listed) if listed else None)
             if agreed and not any(same_amount(o.price, a) for a in agreed):
                 inconsistent.append(f"the decision's price {money(o.price)} is not the one in the last exchanges "
                                     f"({', '.join(money(a) for a in agreed)})")
@@ -81,7 +81,7 @@ class SaleSuccess(Judge):
             else:
                 ev.append(f"price {money(o.price)} is the one stated near the close")
             b = dialogue.persona.budget
-            if b and o.price > b * 1.0001 and not dialogue.persona.over_budget_ok:
+            if not within_budget(o.price, dialogue.persona):
                 problems.append(f"price {money(o.price)} is over the budget {money(b)}")
         ev += inconsistent + problems
         if inconsistent:
