@@ -46,6 +46,11 @@ class DecisionWords:
         yes = any(rx.search(text) for rx in self.accept)
         return yes != any(rx.search(text) for rx in self.reject)
 
+    def after(self, text: str) -> str:
+        """What a line says after its last yes or no (all of it when it says neither)."""
+        ends = [m.end() for rx in self.accept + self.reject for m in rx.finditer(text)]
+        return text[max(ends):] if ends else text
+
     def said(self, turns: list[Turn]) -> Said:
         """The customer's decision in their last two turns, the later turn first."""
         idx = [i for i, t in enumerate(turns) if t.role == CUSTOMER][-2:]

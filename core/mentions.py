@@ -52,7 +52,8 @@ class ProductIndex:
                 self.brands[norm(p.brand)] = p.brand
         # Longest alias first so "Tesla Model 3 Long Range" wins over "Tesla Model 3".
         keys = sorted(self.aliases, key=len, reverse=True)
-        alt = "|".join(r"[\s\-]*".join(re.escape(tok) for tok in k.split()) for k in keys)
+        # Between two words, whatever norm() turns into a space: "4.5 cu ft" is the alias "4 5 cu ft".
+        alt = "|".join(r"[^a-z0-9+]*".join(re.escape(tok) for tok in k.split()) for k in keys)
         self._regex = re.compile(rf"(?<![a-z0-9])(?:{alt})(?![a-z0-9])", re.I) if keys else None
 
     def _aliases(self, p: Product) -> list[str]:
@@ -63,8 +64,9 @@ class ProductIndex:
         # Prefixes of the core name down to brand + one model word ("Tesla Model 3", "Sony WH-1000XM5").
         for n in range(len(words) - 1, brand_n, -1):
             out.append(" ".join(words[:n]))
-        if brand_n:
-            rest = words[brand_n:]
+        rest = words[brand_n:]
+        # Not when the model starts with a bare number: "4.5 cu ft" is any washer's size, not the LG's name.
+        if brand_n and rest and re.search(r"[A-Za-z]", rest[0]):
             # Without the brand only if the first model word is distinctive ("Camry", "Model 3", "XPS 14").
             for n in range(len(rest), 0, -1):
                 cand = " ".join(rest[:n])

@@ -18,6 +18,7 @@ REQUIRED = {
     "decision": ("prompt",),
 }
 _WORDS = ("min_words", "max_words")
+_OFFER = ("budget_limit", "offer_product", "offer_price", "offer_fit")  # the final offer (generate/offer.py)
 # The values the simulator supplies to each required text: a placeholder outside these fails at load, not mid-run.
 PLACEHOLDERS = {
     ("salesperson", "system"): {"seller_name", "store", "category", "catalog_facts", "examples", *_WORDS},
@@ -32,7 +33,9 @@ PLACEHOLDERS = {
     ("customer", "extend"): {"text", "words", "more", "speaker", *_WORDS},
     # Optional: the relay of the closing exchange (final offer, then the decision in words); without it, the relay.
     ("salesperson", "close"): {"text", "speaker", *_WORDS},
-    ("customer", "close"): {"text", "speaker", "budget_limit", *_WORDS},
+    ("customer", "close"): {"text", "speaker", *_OFFER, *_WORDS},
+    # Optional: the customer's closing request when the offer is over a budget the persona may not stretch.
+    ("customer", "close_over"): {"text", "speaker", *_OFFER, *_WORDS},
 }
 
 

@@ -23,11 +23,12 @@ from core.dialogue import (
     Turn,
     Usage,
 )
-from core.mentions import ProductIndex
-from core.prices import above_floor, closing_prices, list_ceiling, within_budget
+from core.mentions import ProductIndex, core_name
+from core.prices import above_floor, closing_prices, list_ceiling, same_amount, within_budget
 from core.rundir import utc_now
 from core.words import count_words
 from generate.catalog_facts import catalog_facts
+from generate.offer import final_offer
 from generate.prompts import PromptSet
 from generate.text import (
     clean_line,
@@ -43,6 +44,7 @@ from generate.text import (
 )
 from llm.base import ChatModel
 
+_AFTER_DECISION = 30  # words a closing line may say after its yes or no: a reason, a thank-you, not a new topic
 # A kept line with one of these repeated earlier turns in every try: from the minimum exchange on, the talk is over.
 _STALL_NOTES = {"loop_unmet", "repetition_unmet"}
 
@@ -118,6 +120,17 @@ def impossible_yes(text: str, products: list[Product], persona: Persona) -> bool
         return not within_budget(min(p.price for p in named), persona)
     return any(not (within_budget(x, persona) and x <= list_ceiling(max(p.price for p in named))
                     and any(above_floor(x, p) for p in named)) for x in stated)
+
+
+def undecided(text: str, products: list[Product], persona: Persona) -> bool:
+    """A closing line that leaves the decision to a guess: no yes or no in words (or both), a yes the persona cannot
+    pay, or more talk after the decision than a reason: a question ("I'll take the Lexus ES 350 at $44,400. ... Do
+    you have any other options?") or over `_AFTER_DECISION` words, which the 1.5B customer wrote to reopen the talk."""
+    words = decision_words()
+    if not words.decides(text) or impossible_yes(text, products, persona):
+        return True
+    rest = words.after(text)
+    return "?" in rest or count_words(rest) > _AFTER_DECISION
 
 
 def parse_decision(text: str, products: list[Product]) -> Outcome:
@@ -199,9 +212,10 @@ class Simulator:
         best: tuple[float, str, bool, list[str]] | None = None  # (badness, text, ended, rules it breaks)
         max_tokens = int(o.max_words * o.tokens_per_word) + 16
         attempts = 0
-        extended = False  # one continuation per turn: small models stop early, and resampling rarely helps
         for attempt in range(1, o.max_retries + 2):
             attempts = attempt
+            # Not the opening line: with no one to answer yet, a continuation tends to answer an imagined reply.
+            can_extend = bool(earlier) and self._can_extend(agent)
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.15 * (attempt - 1))
             c = await self.model.complete(agent.messages, max_tokens=max_tokens, temperature=temperature,
                                           top_p=o.top_p, slot=agent.slot, seed=rng.randrange(2**31),
@@ -214,12 +228,14 @@ class Simulator:
                 continue
             words = count_words(text)
             if words > o.max_words:
-                trimmed = trim_to_words(text, o.max_words, o.min_words)
+                # Cut at the last sentence end within the band; below its minimum only when a continuation can
+                # make up the rest (far fewer tokens than the resample a line over the band would cost).
+                trimmed = trim_to_words(text, o.max_words, 1 if can_extend else o.min_words)
                 if trimmed is not None:
                     notes.append("trimmed")
                     text, words = trimmed, count_words(trimmed)
             flaws = await self._flaws(dialogue, agent.role, text)
-            text, dropped = drop_sentences(text, {f.sentence for f in flaws})
+            text, dropped = drop_sentences(text, [f.sentence for f in flaws])
             if dropped:
                 notes.append("sentence_dropped")
                 words, flaws = count_words(text), await self._flaws(dialogue, agent.role, text)
@@ -227,13 +243,14 @@ class Simulator:
                 continue
             loop = ngram_overlap(text, earlier)
             narrated = is_narration(text)  # kept only as a last resort: better a reported line than no dialogue
-            # Not the opening line: with no one to answer yet, a continuation tends to answer an imagined reply.
-            if (words < o.min_words and loop <= o.max_overlap and not narrated and earlier and not extended
-                    and self._can_extend(agent)):
-                extended = True
+            # One continuation per try: small models stop early, and a resample rarely ends later.
+            if words < o.min_words and loop <= o.max_overlap and not narrated and can_extend:
                 longer, u = await self._extend(agent, other, dialogue, text, words, earlier, rng)
                 usage.add(u)
-                if longer is not None:
+                if longer is not None and decide and undecided(longer, decide, dialogue.persona) \
+                        and not undecided(text, decide, dialogue.persona):
+                    notes.append("extension_refused")  # it took back a decision the short line had made
+                elif longer is not None:
                     notes.append("extended")
                     text, words, loop = longer, count_words(longer), ngram_overlap(longer, earlier)
                     flaws = await self._flaws(dialogue, agent.role, text)
@@ -241,7 +258,7 @@ class Simulator:
                     notes.append("extension_refused")  # a restatement, a refusal or no new words: resampled
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
             flawed = list(dict.fromkeys(f.rule for f in flaws))  # each judge that objects, once
-            if decide and (not decision_words().decides(text) or impossible_yes(text, decide, dialogue.persona)):
+            if decide and undecided(text, decide, dialogue.persona):
                 flawed.append("decision")  # "I'll weigh my options" leaves the decision to a guess
             badness = band / o.max_words + max(0.0, loop - o.max_overlap) * 2 + narrated * 2 + len(flawed) * 2
             if best is None or badness < best[0]:
@@ -296,14 +313,31 @@ class Simulator:
             longer = trim_to_words(longer, o.max_words, o.min_words) or longer
         return (longer if count_words(longer) > words else None), c.usage
 
-    def _relay(self, listener: Agent, dialogue: Dialogue, closing: bool) -> str:
+    def _relay(self, listener: Agent, dialogue: Dialogue, closing: bool, products: list[Product]) -> str:
         """The last line, as the listener hears it: with the closing instruction when the variant has one."""
         key = "close" if closing and self.prompts.has(listener.role, "close") else "relay"
-        p = dialogue.persona
-        # The budget again where the customer decides: the 1.5B customer said yes over it in 9 of 10 closes.
-        limit = f"${p.budget:,.0f}" + (" (a little more for the right product)" if p.over_budget_ok else "")
-        return self.prompts.render(listener.role, key, text=dialogue.turns[-1].text, speaker=listener.name,
-                                   min_words=self.opts.min_words, max_words=self.opts.max_words, budget_limit=limit)
+        text = dialogue.turns[-1].text
+        values: dict[str, str] = {}
+        if key == "close" and listener.role == CUSTOMER:
+            p = dialogue.persona
+            # The budget again where the customer decides: the 1.5B customer said yes over it in 9 of 10 closes.
+            limit = f"${p.budget:,.0f}" + (" (a little more for the right product)" if p.over_budget_ok else "")
+            # The offer as said, and how it stands against the budget: a 1.5B model neither copies a price nor
+            # compares two reliably, and named its budget as the price in 6 of 10 closes.
+            offer = final_offer(text, products)
+            dialogue.extra["offer"] = offer.record()
+            price = f"${offer.price:,.0f}"
+            over = offer.price - p.budget if p.budget and not same_amount(offer.price, p.budget, 0.0001) else 0.0
+            fit = (f"{price} is within your budget of ${p.budget:,.0f}" if over <= 0
+                   else f"{price} is ${over:,.0f} over your budget of ${p.budget:,.0f}")
+            values = {"budget_limit": limit, "offer_product": core_name(offer.product), "offer_price": price,
+                      "offer_fit": fit}
+            # Over a budget the persona may not stretch, the persona has decided already: the customer is asked for
+            # the refusal in words (told it was over budget, the 1.5B customer still said yes in all 3 tries).
+            if not offer.fits(p) and self.prompts.has(CUSTOMER, "close_over"):
+                key = "close_over"
+        return self.prompts.render(listener.role, key, text=text, speaker=listener.name,
+                                   min_words=self.opts.min_words, max_words=self.opts.max_words, **values)
 
     async def _decide(self, customer: Agent, dialogue: Dialogue, products: list[Product],
                       rng: random.Random) -> tuple[Outcome, Usage]:
@@ -365,7 +399,8 @@ class Simulator:
                     dialogue.extra["stalled"] = {"turn": len(dialogue.turns) + 1, "role": turn.role}
                     dialogue.usage.add(turn.usage)
                     closing = True
-                    speaker.messages[-1] = {"role": "user", "content": self._relay(speaker, dialogue, closing)}
+                    speaker.messages[-1] = {"role": "user",
+                                            "content": self._relay(speaker, dialogue, closing, products)}
                     turn, ended = await self._speak(speaker, listener, dialogue, rng,
                                                     products if speaker is customer else None)
                     turn.notes.insert(0, "closing_after_stall")
@@ -384,7 +419,8 @@ class Simulator:
                             break
                         closing = True
                 # The customer's line before the closing exchange is answered by the final offer.
-                listener.hear(self._relay(listener, dialogue, closing or (listener is salesperson and n + 1 == last)))
+                listener.hear(self._relay(listener, dialogue, closing or (listener is salesperson and n + 1 == last),
+                                           products))
             if decided:
                 break
         dialogue.outcome, usage = await self._decide(customer, dialogue, products, rng)

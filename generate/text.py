@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from core.words import PLACEHOLDER, WORD, count_words, sentences
 
@@ -54,8 +55,9 @@ def ngram_overlap(text: str, earlier: list[str], n: int = 4) -> float:
     return sum(g in seen for g in mine) / len(mine)
 
 
-def drop_sentences(text: str, bad: set[str | None]) -> tuple[str, int]:
-    """The text without the given sentences (quoted verbatim by a judge), and how many were left out."""
+def drop_sentences(text: str, bad: Iterable[str | None]) -> tuple[str, int]:
+    """The text without the given sentences (quoted verbatim by a judge), and how many were left out; a sentence
+    given twice goes twice (the first occurrences: a line's last copy of it stays)."""
     dropped = 0
     for sentence in bad:
         if sentence and sentence in text:

@@ -9,6 +9,7 @@ from faults_support import rules_weights
 
 from core.catalog import Catalog
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Persona, Usage
+from core.mentions import core_name
 from generate.prompts import load_prompts
 from generate.simulator import SimOptions, SimulationError, Simulator, World, parse_decision
 from judge.panel import Panel, PanelOptions
@@ -130,7 +131,25 @@ async def test_a_short_line_is_continued_once_instead_of_resampled(car):
     assert ask[:-2] == model.calls[1]["messages"] and ask[-2] == {"role": "assistant", "content": SHORT}
     assert ask[-1]["role"] == "user" and "6 words" in ask[-1]["content"]
     assert seller.text == PITCH and "extended" not in seller.notes and seller.attempts == 2
-    assert seller.usage.calls == 3  # line, refused continuation, resample: one continuation per turn at most
+    assert seller.usage.calls == 3  # line, refused continuation, resample (in the band: nothing to continue)
+    assert model.replies == []
+
+
+async def test_each_try_may_be_continued_and_a_long_line_is_cut_short_to_be_continued(car):
+    long = SHORT + " " + " ".join(["It should be very quiet on long highway drives"] * 2) + "."  # 24 words
+    model = Scripted([
+        GOOD_SELLER,
+        ASK, ASK,  # the customer's first try, short, and its continuation, refused (a repeat): resampled
+        long, "It should also seat five and have a big trunk.",  # over 20 words; cut to SHORT, then continued
+        OFFER, REFUSE, DECLINE,
+    ])
+    sim = simulator(model, extend=True)
+    sim.opts.max_exchanges = 2
+    d = await sim.run(dialogue(car), [])
+    buyer = d.turns[1]
+    # With no sentence end inside 8-20 words the line is cut to its first sentence and continued, not resampled.
+    assert buyer.text == SHORT + " It should also seat five and have a big trunk."
+    assert buyer.attempts == 2 and buyer.usage.calls == 4 and {"trimmed", "extended"} <= set(buyer.notes)
     assert model.replies == []
 
 
@@ -379,3 +398,70 @@ async def test_a_yes_the_persona_cannot_pay_is_asked_again_and_a_budget_is_not_a
     d = await sim.run(dialogue(car), [])
     assert model.calls[-1]["json_schema"]["properties"]["price"] == {"enum": [round(car.price)]}
     assert d.outcome is not None and d.outcome.bought and d.outcome.price == round(car.price)
+
+
+async def test_the_customer_decides_on_the_offer_as_said_and_how_it_stands_against_the_budget(car):
+    """Seen in generated closes: "I'll take the Breville at $680" (the budget; floor $749). The closing request now
+    quotes the final offer read off the salesperson's line, and says how it stands against the budget."""
+    assert car.min_price is not None and car.min_price < car.price
+    deal = (car.min_price + car.price) / 2
+    offer = f"For the {car.name} I can do ${deal:,.0f} instead of ${car.price:,.0f}. Will you take it today?"
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, offer, REFUSE, DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.max_words = 2, 40
+    d = await sim.run(dialogue(car), [])
+    ask = last_prompt(model.calls[3])
+    # The last amount the product can sell for is the offer; the name is the one people say (no year, no "Used").
+    said = f"{core_name(car)} at ${deal:,.0f}"
+    assert car.name.startswith("Used 2014") and said.startswith("Hyundai Elantra GLS at")
+    assert f"decide now on the final offer, the {said}" in ask and f"I'll take the {said}." in ask
+    assert f"${deal:,.0f} is within your budget of ${d.persona.budget:,.0f}" in ask
+    assert d.extra["offer"] == {"product_id": car.id, "price": round(deal), "stated": True}
+    # An amount under the discount floor is no offer of this product: the list price is, and over a smaller budget
+    # the request says by how much.
+    cheap = f"For the {car.name} I could even do ${car.min_price * 0.8:,.0f}. Will you take it today?"
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, cheap, REFUSE, DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.max_words = 2, 40
+    poor = dialogue(car)
+    poor.persona.budget = car.price - 400
+    d = await sim.run(poor, [])
+    ask = last_prompt(model.calls[3])
+    assert f"at ${car.price:,.0f}." in ask and f"${car.price:,.0f} is $400 over your budget" in ask
+    assert d.extra["offer"] == {"product_id": car.id, "price": car.price, "stated": False}
+    # That persona may not stretch its budget: it has decided, and is asked for the refusal in words only. One who
+    # may stretch is asked for either answer.
+    assert "turn it down" in ask and "I'll take" not in ask and "I'll pass on it." in ask
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, cheap, REFUSE, DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.max_words = 2, 40
+    stretch = dialogue(car)
+    stretch.persona.budget, stretch.persona.over_budget_ok = car.price - 400, True
+    await sim.run(stretch, [])
+    ask = last_prompt(model.calls[3])
+    assert "turn it down" not in ask and f"I'll take the {core_name(car)} at ${car.price:,.0f}." in ask
+
+
+async def test_a_line_that_copies_an_earlier_sentence_keeps_its_new_words(car, tmp_path):
+    fresh = "No thanks, that is more than I want to spend."  # 10 words, a no
+    model = Scripted([GOOD_SELLER, f"{GOOD_SELLER} {fresh}", DECLINE])
+    sim = line_checked(model, tmp_path)
+    sim.opts.max_words = 40
+    d = await sim.run(dialogue(car), [])
+    buyer = d.turns[1]
+    # Repaired, not resampled: the copied sentence is left out and the rest kept from the first try.
+    assert buyer.text == fresh and buyer.attempts == 1 and "sentence_dropped" in buyer.notes
+
+
+async def test_a_closing_line_that_reopens_the_talk_after_its_decision_is_asked_again(car):
+    """Seen in a generated close: "I'll take the Lexus ES 350 at $44,400. ... Do you have any other options?" """
+    reopened = "Fine, I'll take it at the list price. Do you have any other options?"  # 14 words
+    model = Scripted([GOOD_SELLER, reopened, REFUSE, DECLINE])
+    d = await simulator(model).run(dialogue(car), [])
+    assert d.turns[1].text == REFUSE and "decision_regenerated" in d.turns[1].notes
+    # A continuation that takes back the short line's decision is refused: the decision stays the line's end.
+    short, more = "Fine, I'll take it today.", "But do you have any other options for me?"
+    model = Scripted([GOOD_SELLER] + [short, more] * 3 + [DECLINE])
+    d = await simulator(model, extend=True).run(dialogue(car), [])
+    buyer = d.turns[1]
+    assert buyer.text == short and buyer.notes.count("extension_refused") == 3 and "decision_unmet" not in buyer.notes

@@ -10,7 +10,10 @@ from fixtures.loader import clean, shared_panel
 from core.catalog import Catalog
 from core.decisions import decision_words
 from core.dialogue import CUSTOMER, SALESPERSON, Turn
+from core.mentions import product_index
 from core.prices import find_money
+from core.words import sentences
+from generate.text import drop_sentences
 from judge.claims import (
     CONTRADICTED,
     IMMATERIAL,
@@ -190,8 +193,64 @@ def test_a_line_copying_an_earlier_turn_is_a_repetition_flaw(panel):
     d.turns = d.turns[:3]
     assert panel.line_flaws(d) == []
     d.turns[2] = Turn(d.turns[2].role, d.turns[0].text, d.turns[2].timestamp)
+    flaws = panel.line_flaws(d)
+    # A copy of a whole turn has nothing to keep: the line is resampled, not repaired.
+    assert [f.rule for f in flaws] == ["repetition"] and flaws[0].sentence is None
+
+
+def test_a_line_that_copies_earlier_turns_in_some_sentences_is_repaired_by_leaving_them_out(panel):
+    """Seen in generated talks: "You're welcome, Lucas! I'm glad I could help." and a copied pitch, then new words."""
+    d = clean("clean_car_crv")
+    d.turns = d.turns[:3]
+    copied = [s for s in sentences(d.turns[0].text) if len(s.split()) >= 15]
+    assert len(copied) == 3
+    fresh = ("My twins start school next fall and the morning drive is long. "
+             "Could we talk about how the trunk handles two strollers and a cooler?")
+    d.turns[2] = Turn(d.turns[2].role, " ".join(copied) + " " + fresh, d.turns[2].timestamp)
+    flaws = panel.line_flaws(d)
+    assert flaws and all(f.rule == "repetition" and f.sentence in copied for f in flaws)
+    # Without those sentences the line is no flaw any more: what the simulator keeps after drop_sentences.
+    left, dropped = drop_sentences(d.turns[2].text, {f.sentence for f in flaws})
+    assert dropped == len(flaws) and fresh in left
+    d.turns[2] = Turn(d.turns[2].role, left, d.turns[2].timestamp)
+    assert panel.line_flaws(d) == []
+
+
+def test_a_sentence_said_twice_in_one_line_is_left_out_once(panel):
+    """Seen in a generated offer: "Thank you for your time. I appreciate it. Goodbye. I appreciate it. Goodbye." """
+    d = clean("clean_car_crv")
+    d.turns = d.turns[:3]
+    line = "I appreciate it. Goodbye now. I appreciate it. Goodbye now. Would a test drive on Saturday suit you?"
+    d.turns[2] = Turn(d.turns[2].role, line, d.turns[2].timestamp)
+    flaws = panel.line_flaws(d)
+    assert sorted(f.sentence for f in flaws) == ["Goodbye now.", "I appreciate it."]
+    left, _ = drop_sentences(line, [f.sentence for f in flaws])
+    assert left == "I appreciate it. Goodbye now. Would a test drive on Saturday suit you?"
+
+
+def test_a_product_name_said_again_is_one_repeated_word_not_a_copied_line(panel):
+    """A closing "I'll take the LG 4.5 cu ft Front-Load Washer WM4000HWA at $999." repeated 4-word sequences only
+    because the name is eight words long; it was resampled three times and sank the dialogue under its floor."""
+    catalog = Catalog.load()
+    washer = next(p for p in catalog.products if "WM4000HWA" in p.name)
+    rep = judge_of(panel, "repetition")
+    d = clean("clean_car_crv")
+    d.turns = d.turns[:2] + [Turn(SALESPERSON, f"The {washer.name} fits your laundry room and your budget.", ""),
+                             Turn(CUSTOMER, f"I will take the {washer.name} at ${washer.price:,.0f}.", "")]
+    assert panel.line_flaws(d) == [] and rep.judge(d).score > 0.8
+    # The same line around a name that is no catalog product is a copy of the turn before.
+    d.turns[2:] = [Turn(SALESPERSON, "The Acme 4.5 cu ft Quiet Wash Deluxe Model fits your laundry room.", ""),
+                   Turn(CUSTOMER, "I will take the Acme 4.5 cu ft Quiet Wash Deluxe Model at $999.", "")]
     assert [f.rule for f in panel.line_flaws(d)] == ["repetition"]
 
+
+def test_every_catalog_product_is_found_by_its_full_name():
+    """'LG 4.5 cu ft ...' and 'Volkswagen ID.4 Pro 2025' were not: a dot inside a name matched no alias."""
+    catalog = Catalog.load()
+    index = product_index(catalog)
+    missed = [p.name for p in catalog.products
+              if not any(p in m.products for m in index.find(f"I like the {p.name} a lot."))]
+    assert missed == []
 
 def test_a_purchase_over_the_budget_or_the_sticker_discards(panel):
     """Issue 2: the decision must be consistent. One failed check (3 of 4 passed) used to score 0.75 and be kept."""

@@ -1,9 +1,16 @@
-"""Repetition within a turn and across turns (the agents' loops CAMEL users report), by n-gram overlap."""
+"""Repetition within a turn and across turns (the agents' loops CAMEL users report), by n-gram overlap.
+
+A catalog product's name counts as one word: "LG 4.5 cu ft Front-Load Washer WM4000HWA" is said again by design
+(the customer's closing line names what it buys), and as eight words it made a ten-word "I'll take the ..." line a
+near-total copy.
+"""
 from __future__ import annotations
 
 from collections import Counter
 
 from core.dialogue import Dialogue, LineFlaw, Verdict
+from core.mentions import product_index
+from core.words import sentences
 from judge.base import Judge, register, verdict
 from judge.text import ngrams, quote, tokens
 
@@ -12,9 +19,16 @@ from judge.text import ngrams, quote, tokens
 class Repetition(Judge):
     name = "repetition"
 
+    def _tokens(self, text: str) -> list[str]:
+        out, pos = [], 0
+        for m in product_index(self.ctx.catalog).find(text):
+            out += tokens(text[pos:m.start]) + ["<" + "|".join(p.id for p in m.products) + ">"]
+            pos = m.end
+        return out + tokens(text[pos:])
+
     def _turn(self, text: str, seen: set[tuple[str, ...]]) -> tuple[float, float, float, Counter, list]:
         """(penalty 0-1, share of 4-grams said before, share of 3-grams repeated inside, 3-gram counts, 4-grams)."""
-        toks = tokens(text)
+        toks = self._tokens(text)
         cross = ngrams(toks, self.param("cross_n", 4))
         within = ngrams(toks, self.param("within_n", 3))
         # Sales talk shares some phrases across turns naturally (the product name, "your budget"):
@@ -58,10 +72,33 @@ class Repetition(Judge):
         # dialogue at its floor however the talk goes on.
         if not dialogue.turns:
             return []
-        seen = {g for t in dialogue.turns[:-1] for g in ngrams(tokens(t.text), self.param("cross_n", 4))}
-        pen, overlap, dup, _, _ = self._turn(dialogue.turns[-1].text, seen)
-        if pen <= self.param("line_limit", 0.5):
-            return []
+        n, limit = self.param("cross_n", 4), self.param("line_limit", 0.5)
+        seen = {g for t in dialogue.turns[:-1] for g in ngrams(self._tokens(t.text), n)}
+        parts, said, flaws = [], set(), []
+        for s in sentences(dialogue.turns[-1].text):
+            # A sentence said twice in one line ("I appreciate it. Goodbye. I appreciate it. Goodbye."): the copy goes.
+            key = " ".join(tokens(s))
+            if key in said and " " in key:
+                flaws.append(LineFlaw(self.name, f"says \"{s}\" twice", s))
+            else:
+                parts.append(s)
+                said.add(key)
+        pen, overlap, dup, _, _ = self._turn(" ".join(parts), seen)
+        if pen <= limit:
+            return flaws
+        if overlap >= dup:
+            # A line that copies earlier turns mostly copies them in a few sentences ("You're welcome! I'm glad
+            # you're interested in the Lexus ES 350."): left out, most repetitions cure the line without a resample.
+            share = {s: sum(g in seen for g in grams) / len(grams)
+                     for s in parts if (grams := ngrams(self._tokens(s), n))}
+            drop: list[str] = []
+            for s in sorted(share, key=share.get, reverse=True):
+                if share[s] <= self.param("tolerance", 0.15) or len(drop) + 1 >= len(parts):
+                    break
+                drop.append(s)
+                if self._turn(" ".join(p for p in parts if p not in drop), seen)[0] <= limit:
+                    return flaws + [LineFlaw(self.name, f"repeats {share[d]:.0%} of its word sequences from "
+                                                        "earlier turns", d) for d in drop]
         what = (f"repeats {overlap:.0%} of its word sequences from earlier turns" if overlap >= dup
                 else f"repeats itself ({dup:.0%} of its 3-grams)")
         return [LineFlaw(self.name, what)]
