@@ -44,7 +44,6 @@ from generate.text import (
 )
 from llm.base import ChatModel
 
-_AFTER_DECISION = 30  # words a closing line may say after its yes or no: a reason, a thank-you, not a new topic
 # A kept line with one of these repeated earlier turns in every try: from the minimum exchange on, the talk is over.
 _STALL_NOTES = {"loop_unmet", "repetition_unmet"}
 
@@ -124,13 +123,13 @@ def impossible_yes(text: str, products: list[Product], persona: Persona) -> bool
 
 def undecided(text: str, products: list[Product], persona: Persona) -> bool:
     """A closing line that leaves the decision to a guess: no yes or no in words (or both), a yes the persona cannot
-    pay, or more talk after the decision than a reason: a question ("I'll take the Lexus ES 350 at $44,400. ... Do
-    you have any other options?") or over `_AFTER_DECISION` words, which the 1.5B customer wrote to reopen the talk."""
+    pay, or a question after the decision, which reopens the talk ("I'll take the Lexus ES 350 at $44,400. ... Do
+    you have any other options?"). Reasons and thanks after it are fine: a line that starts with its decision can
+    only be continued after it."""
     words = decision_words()
     if not words.decides(text) or impossible_yes(text, products, persona):
         return True
-    rest = words.after(text)
-    return "?" in rest or count_words(rest) > _AFTER_DECISION
+    return "?" in words.after(text)
 
 
 def parse_decision(text: str, products: list[Product]) -> Outcome:

@@ -29,7 +29,7 @@ def money(x: float) -> str:
 
 @dataclass
 class Claim:
-    kind: str  # price, discount, monthly, amount, spec, warranty, financing, returns, feature, product
+    kind: str  # price, discount, monthly, amount, spec, warranty, financing, returns, feature, product, floor
     turn: int  # 0-based index into dialogue.turns
     text: str  # the words that make the claim
     sentence: str
@@ -196,6 +196,9 @@ class ClaimExtractor:
                     subject = self._subject(mentions, in_play)
                 claims += [self._product_claim(i, sent, m, in_play) for m in mentions]
                 claims += self._invented_products(i, sent)
+                if leak := self.rules.cues["floor_leak"].search(sent):
+                    claims.append(Claim("floor", i, leak.group(0), sent, CONTRADICTED,
+                                        "names the discount floor, which the catalog keeps private"))
                 if subject is None:
                     continue
                 claims += self._money_claims(i, sent, subject, customer_text, negotiating)

@@ -188,6 +188,18 @@ def test_line_flaws_speak_only_of_the_last_turn(panel):
     assert [(f.rule, f.sentence) for f in flaws] == [("accuracy", wrong)] and "35,900" in flaws[0].reason
 
 
+def test_a_sentence_naming_the_private_discount_floor_is_a_flaw_and_floor_mats_are_not(panel):
+    """Seen in a generated line: "The laptop costs $1,699, which is within my private floor of $1,599." """
+    leak = "The price is $36,800, which is above my private floor of $34,900."
+    d = with_turn("clean_car_crv", 4, leak)
+    d.turns = d.turns[:5]
+    flaws = panel.line_flaws(d)
+    assert {(f.rule, f.sentence) for f in flaws} == {("accuracy", leak)}
+    assert any(f.reason.startswith('floor "private floor" contradicted') for f in flaws), flaws
+    for fine in ("The all-weather floor mats keep the cabin clean.", "Its floor space fits two strollers."):
+        d.turns[4] = Turn(SALESPERSON, fine, "")
+        assert [f for f in panel.line_flaws(d) if "floor" in f.reason] == [], fine
+
 def test_a_line_copying_an_earlier_turn_is_a_repetition_flaw(panel):
     d = clean("clean_car_crv")
     d.turns = d.turns[:3]
