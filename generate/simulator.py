@@ -26,7 +26,7 @@ from core.dialogue import (
 from core.mentions import ProductIndex, core_name
 from core.prices import above_floor, closing_prices, list_ceiling, same_amount, within_budget
 from core.rundir import utc_now
-from core.words import count_words
+from core.words import count_words, sentences
 from generate.catalog_facts import catalog_facts
 from generate.offer import final_offer
 from generate.prompts import PromptSet
@@ -111,10 +111,15 @@ def impossible_yes(text: str, products: list[Product], persona: Persona) -> bool
     """A yes at a price the decision judge fails: over the list price of the product it names, under its discount
     floor ("I'll take it at $680", the budget, for a $749 machine whose floor is $699) or over a budget the persona
     may not stretch. The closing line is asked again instead of the dialogue being discarded at the end."""
-    if decision_words().in_text(text)[0] != YES:
+    words = decision_words()
+    if words.in_text(text)[0] != YES:
         return False
-    named = [p for m in ProductIndex(Catalog(products)).find(text) for p in m.products] or products[:1]
-    stated = closing_prices([Turn(role=CUSTOMER, text=text, timestamp="")], min(p.price for p in named))
+    # The sentence that says yes names the price; elsewhere the line may well mention the budget.
+    yes = next((s for s in reversed(sentences(text)) if words.in_text(s)[0] == YES), text)
+    index = ProductIndex(Catalog(products))
+    named = [p for m in index.find(yes) for p in m.products] or [p for m in index.find(text) for p in m.products] \
+        or products[:1]
+    stated = closing_prices([Turn(role=CUSTOMER, text=yes, timestamp="")], min(p.price for p in named))
     if not stated:  # the decision will take a list price: the cheapest named one must be within the budget
         return not within_budget(min(p.price for p in named), persona)
     return any(not (within_budget(x, persona) and x <= list_ceiling(max(p.price for p in named))
@@ -211,10 +216,11 @@ class Simulator:
         best: tuple[float, str, bool, list[str]] | None = None  # (badness, text, ended, rules it breaks)
         max_tokens = int(o.max_words * o.tokens_per_word) + 16
         attempts = 0
+        # Not the opening line: with no one to answer yet, a continuation tends to answer an imagined reply. One per
+        # turn: a second one, after a resample, was refused as often as not (make-run, 953ca46: 28 calls per dialogue).
+        can_extend = bool(earlier) and self._can_extend(agent)
         for attempt in range(1, o.max_retries + 2):
             attempts = attempt
-            # Not the opening line: with no one to answer yet, a continuation tends to answer an imagined reply.
-            can_extend = bool(earlier) and self._can_extend(agent)
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.15 * (attempt - 1))
             c = await self.model.complete(agent.messages, max_tokens=max_tokens, temperature=temperature,
                                           top_p=o.top_p, slot=agent.slot, seed=rng.randrange(2**31),
@@ -242,8 +248,9 @@ class Simulator:
                 continue
             loop = ngram_overlap(text, earlier)
             narrated = is_narration(text)  # kept only as a last resort: better a reported line than no dialogue
-            # One continuation per try: small models stop early, and a resample rarely ends later.
+            # Small models stop early, and a resample rarely ends later.
             if words < o.min_words and loop <= o.max_overlap and not narrated and can_extend:
+                can_extend = False
                 longer, u = await self._extend(agent, other, dialogue, text, words, earlier, rng)
                 usage.add(u)
                 if longer is not None and decide and undecided(longer, decide, dialogue.persona) \
@@ -304,8 +311,10 @@ class Simulator:
                                       grammar=self.grammar and line_grammar(o.min_words - words))
         more, _, _ = self._clean(c.text, agent, other, dialogue)
         more = strip_acknowledgement(more)
-        # The addition must be new words in the speaker's voice, not a restatement or an assistant's aside.
-        if not more or is_refusal(more) or ngram_overlap(more, [text, *earlier]) > o.max_overlap:
+        # The addition must be new words in the speaker's voice, not a restatement or an assistant's aside: its
+        # sentences that restate the line or earlier turns go, the new ones stay.
+        more = " ".join(s for s in sentences(more) if ngram_overlap(s, [text, *earlier]) <= o.max_overlap)
+        if not more or is_refusal(more):
             return None, c.usage
         longer = f"{text} {more}"
         if count_words(longer) > o.max_words:

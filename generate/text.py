@@ -11,8 +11,14 @@ _ROLE_WORDS = (r"(?:sales\s*person|salesman|saleswoman|sales\s*rep(?:resentative
                r"|customer|buyer|user|client|shopper)")
 _LABEL = re.compile(rf"^\s*[*_#>\s]*(?:{_ROLE_WORDS}|[A-Z][a-z]+(?: \([^)]*\))?)\s*[*_]*\s*:\s*[*_]*\s*", re.I)
 _OTHER_LABEL = re.compile(rf"(?:^|\n|\s)[*_#>]*\s*(?:{_ROLE_WORDS})\s*[*_]*\s*:"
-                          rf"|\b(?:the|a|my) (?:{_ROLE_WORDS}) (?:says|said|replies|replied|responds|asks|answers)\b",
+                          rf"|\b(?:the|a|my) (?:{_ROLE_WORDS}) (?:says|said|replies|replied|responds|asks|answers)\b"
+                          # A script of the reply: 'The customer may ask "What is the difference?"'
+                          rf"|\b(?:the|a|my) (?:{_ROLE_WORDS}) (?:may|might|could|would|will|then) "
+                          r"(?:ask|say|reply|respond|answer)\w*\b",
                           re.I)
+# The speaker narrating its own line: 'Daniel approaches the customer warmly and says "Hello! ...'. The quote is
+# the line; the narration before it goes, like a label.
+_OWN_SAYS = r'^\W*{name}\b[^"“\n]{{0,80}}?\b(?:says|said|asks|replies|responds|continues|adds)\b[^"“\n]{{0,12}}["“]'
 
 
 # Assistant-style refusals and self-references: never a line a salesperson or customer would say.
@@ -112,6 +118,11 @@ def clean_line(text: str, own_names: tuple[str, ...] = (), other_names: tuple[st
     if m and (re.search(_ROLE_WORDS, m.group(0), re.I) or any(n.lower() in m.group(0).lower() for n in own_names if n)):
         out = out[m.end():]
         notes.append("role_prefix_removed")
+    for n in own_names:
+        if n and (said := re.match(_OWN_SAYS.format(name=re.escape(n)), out, re.I)):
+            out = out[said.end():]
+            notes.append("role_prefix_removed")
+            break
     cuts = [m.start() for m in [_OTHER_LABEL.search(out)] if m]
     cuts += [m.start() for n in other_names if n for m in [re.search(rf"(?:^|\s){re.escape(n)}\s*:", out)] if m]
     if cuts:

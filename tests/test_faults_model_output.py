@@ -135,21 +135,18 @@ async def test_a_short_line_is_continued_once_instead_of_resampled(car):
     assert model.replies == []
 
 
-async def test_each_try_may_be_continued_and_a_long_line_is_cut_short_to_be_continued(car):
+async def test_a_long_line_is_cut_short_to_be_continued_and_a_continuation_keeps_only_its_new_sentences(car):
     long = SHORT + " " + " ".join(["It should be very quiet on long highway drives"] * 2) + "."  # 24 words
-    model = Scripted([
-        GOOD_SELLER,
-        ASK, ASK,  # the customer's first try, short, and its continuation, refused (a repeat): resampled
-        long, "It should also seat five and have a big trunk.",  # over 20 words; cut to SHORT, then continued
-        OFFER, REFUSE, DECLINE,
-    ])
+    more = "I need a quiet family car. It should also seat five and have a big trunk."  # restates, then adds
+    model = Scripted([GOOD_SELLER, long, more, OFFER, REFUSE, DECLINE])
     sim = simulator(model, extend=True)
     sim.opts.max_exchanges = 2
     d = await sim.run(dialogue(car), [])
     buyer = d.turns[1]
-    # With no sentence end inside 8-20 words the line is cut to its first sentence and continued, not resampled.
+    # With no sentence end inside 8-20 words the line is cut to its first sentence and continued, not resampled;
+    # the continuation's restatement of the line is left out.
     assert buyer.text == SHORT + " It should also seat five and have a big trunk."
-    assert buyer.attempts == 2 and buyer.usage.calls == 4 and {"trimmed", "extended"} <= set(buyer.notes)
+    assert buyer.attempts == 1 and buyer.usage.calls == 2 and {"trimmed", "extended"} <= set(buyer.notes)
     assert model.replies == []
 
 
@@ -461,7 +458,13 @@ async def test_a_closing_line_that_reopens_the_talk_after_its_decision_is_asked_
     assert d.turns[1].text == REFUSE and "decision_regenerated" in d.turns[1].notes
     # A continuation that takes back the short line's decision is refused: the decision stays the line's end.
     short, more = "Fine, I'll take it today.", "But do you have any other options for me?"
-    model = Scripted([GOOD_SELLER] + [short, more] * 3 + [DECLINE])
+    model = Scripted([GOOD_SELLER, short, more, short, short, DECLINE])
     d = await simulator(model, extend=True).run(dialogue(car), [])
     buyer = d.turns[1]
-    assert buyer.text == short and buyer.notes.count("extension_refused") == 3 and "decision_unmet" not in buyer.notes
+    assert buyer.text == short and buyer.notes.count("extension_refused") == 1 and "decision_unmet" not in buyer.notes
+    # A yes whose line also names the budget is a yes at the price its own sentence says.
+    budget = dialogue(car).persona.budget
+    yes = f"My budget was ${budget:,.0f}, so this works for me. I'll take it at ${car.price:,.0f} today."
+    model = Scripted([GOOD_SELLER, yes, DECLINE])
+    d = await simulator(model).run(dialogue(car), [])
+    assert d.turns[1].text == yes and d.turns[1].attempts == 1

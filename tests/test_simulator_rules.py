@@ -114,6 +114,18 @@ def test_narrated_lines_of_the_other_side_are_cut():
     assert text == "I need an espresso machine." and notes == ["leakage_removed"]
 
 
+def test_a_line_the_speaker_narrates_keeps_its_quoted_words_and_loses_the_scripted_reply():
+    """Seen in a generated opening: the salesperson Daniel writing a scene instead of a line."""
+    raw = ('Daniel approaches the customer warmly and says "Hello! How may I assist you today? Are you considering '
+           'a Dell XPS 14 or an Apple MacBook Air? " The customer may ask "What is the difference between them?')
+    text, notes = clean_line(raw, ("Daniel",), ("Mia",))
+    assert text == "Hello! How may I assist you today? Are you considering a Dell XPS 14 or an Apple MacBook Air?"
+    assert notes == ["role_prefix_removed", "leakage_removed"]
+    # Someone else's words quoted in the speaker's own line stay.
+    own = 'My sister says "buy the quiet one", and I think she is right about that.'
+    assert clean_line(own, ("Daniel",), ("Mia",)) == (own, [])
+
+
 def test_loop_overlap_measures_repeated_four_grams():
     from generate.text import ngram_overlap
 
