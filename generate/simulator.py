@@ -33,6 +33,7 @@ from generate.prompts import PromptSet
 from generate.text import (
     clean_line,
     drop_sentences,
+    echoed,
     fill_placeholders,
     is_narration,
     is_refusal,
@@ -219,6 +220,9 @@ class Simulator:
         # Not the opening line: with no one to answer yet, a continuation tends to answer an imagined reply. One per
         # turn: a second one, after a resample, was refused as often as not (make-run, 953ca46: 28 calls per dialogue).
         can_extend = bool(earlier) and self._can_extend(agent)
+        # What the speaker was asked, without the other side's quoted line: a sentence that reads it back goes.
+        asked = agent.messages[-1]["content"] if agent.messages[-1]["role"] == "user" else ""
+        instruction = asked.rsplit('"\n\n(', 1)[-1]
         for attempt in range(1, o.max_retries + 2):
             attempts = attempt
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.15 * (attempt - 1))
@@ -240,7 +244,10 @@ class Simulator:
                     notes.append("trimmed")
                     text, words = trimmed, count_words(trimmed)
             flaws = await self._flaws(dialogue, agent.role, text)
-            text, dropped = drop_sentences(text, [f.sentence for f in flaws])
+            # Not a sentence with a price: "I take the Elantra at $8,900" is meant to repeat the close's words.
+            echo = [s for s in echoed(text, instruction) if "$" not in s]
+            notes += ["echo_dropped"] * bool(echo)
+            text, dropped = drop_sentences(text, [f.sentence for f in flaws] + echo)
             if dropped:
                 notes.append("sentence_dropped")
                 words, flaws = count_words(text), await self._flaws(dialogue, agent.role, text)

@@ -44,6 +44,20 @@ def is_narration(text: str) -> bool:
     return bool(_NARRATION.search(text))
 
 
+def echoed(text: str, instruction: str, n: int = 5) -> list[str]:
+    """The line's sentences that read back the instruction it answers ("Buy only if that price is within what I will
+    pay and the product has my must-haves, otherwise pass."): most of their word n-grams are the instruction's."""
+    return [s for s in sentences(text) if ngram_overlap(_PERSON.sub(_you, s), [instruction], n) > 0.5]
+
+
+# Read back, the instruction's "you" becomes the speaker's "I": compared in the instruction's person.
+_PERSON = re.compile(r"\b(?:I|me|my|mine)\b", re.I)
+
+
+def _you(m: re.Match) -> str:
+    return {"i": "you", "me": "you", "my": "your", "mine": "yours"}[m.group(0).lower()]
+
+
 def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text))
 

@@ -411,7 +411,7 @@ async def test_the_customer_decides_on_the_offer_as_said_and_how_it_stands_again
     # The last amount the product can sell for is the offer; the name is the one people say (no year, no "Used").
     said = f"{core_name(car)} at ${deal:,.0f}"
     assert car.name.startswith("Used 2014") and said.startswith("Hyundai Elantra GLS at")
-    assert f"decide now on the final offer, the {said}" in ask and f"I'll take the {said}." in ask
+    assert f"decide now on the final offer, the {said}" in ask and f"say that you take the {said}, or" in ask
     assert f"${deal:,.0f} is within your budget of ${d.persona.budget:,.0f}" in ask
     assert d.extra["offer"] == {"product_id": car.id, "price": round(deal), "stated": True}
     # An amount under the discount floor is no offer of this product: the list price is, and over a smaller budget
@@ -428,7 +428,7 @@ async def test_the_customer_decides_on_the_offer_as_said_and_how_it_stands_again
     assert d.extra["offer"] == {"product_id": car.id, "price": car.price, "stated": False}
     # That persona may not stretch its budget: it has decided, and is asked for the refusal in words only. One who
     # may stretch is asked for either answer.
-    assert "turn it down" in ask and "I'll take" not in ask and "I'll pass on it." in ask
+    assert "turn it down" in ask and "you take the" not in ask and "say that you pass on it" in ask
     model = Scripted([GOOD_SELLER, GOOD_BUYER, cheap, REFUSE, DECLINE])
     sim = simulator(model)
     sim.opts.max_exchanges, sim.opts.max_words = 2, 40
@@ -436,7 +436,7 @@ async def test_the_customer_decides_on_the_offer_as_said_and_how_it_stands_again
     stretch.persona.budget, stretch.persona.over_budget_ok = car.price - 400, True
     await sim.run(stretch, [])
     ask = last_prompt(model.calls[3])
-    assert "turn it down" not in ask and f"I'll take the {core_name(car)} at ${car.price:,.0f}." in ask
+    assert "turn it down" not in ask and f"say that you take the {core_name(car)} at ${car.price:,.0f}" in ask
 
 
 async def test_a_line_that_copies_an_earlier_sentence_keeps_its_new_words(car, tmp_path):
@@ -468,3 +468,22 @@ async def test_a_closing_line_that_reopens_the_talk_after_its_decision_is_asked_
     model = Scripted([GOOD_SELLER, yes, DECLINE])
     d = await simulator(model).run(dialogue(car), [])
     assert d.turns[1].text == yes and d.turns[1].attempts == 1
+
+
+async def test_a_sentence_that_reads_the_instruction_back_is_left_out(car):
+    """Seen in a replayed close: "Buy only if that price is within what I will pay and the product has my
+    must-haves, otherwise pass." in the customer's own line."""
+    echo = "Buy only if that price is within what I will pay and the product has my must-haves, otherwise pass."
+    model = Scripted([GOOD_SELLER, f"{echo} {REFUSE}", DECLINE])
+    sim = simulator(model)
+    sim.opts.max_words = 40
+    d = await sim.run(dialogue(car), [])
+    buyer = d.turns[1]
+    assert buyer.text == REFUSE and buyer.attempts == 1 and "echo_dropped" in buyer.notes
+    # The decision in the close's own words is the answer, not an echo.
+    said = f"I take the {core_name(car)} at ${car.price:,.0f}."
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, OFFER, f"It fits my needs and my budget well. {said}", DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.max_words = 2, 40
+    d = await sim.run(dialogue(car), [])
+    assert d.turns[3].text.endswith(said) and "echo_dropped" not in d.turns[3].notes

@@ -130,6 +130,8 @@ def test_exchange_cap(panel):
     ("I'll decide if I want to buy the headphones.", "unclear"),
     ("I'll get back to you next week.", "unclear"),
     ("Deal! Wrap it up.", "yes"),
+    ("It fits my needs, so I take the Hyundai Elantra GLS at $8,900.", "yes"),
+    ("I take the bus to work, so I need something small.", "unclear"),
     ("That works for me, I'm in.", "yes"),
 ])
 def test_customer_decision_in_words(text, said):
