@@ -96,3 +96,8 @@ def within_budget(price: float, persona: Persona) -> bool:
 
 def above_floor(price: float, product: Product) -> bool:
     return product.min_price is None or price >= product.min_price * 0.9999
+
+
+def sells_for(price: float, product: Product) -> bool:
+    """A price the product may sell at: from its discount floor up to its list price."""
+    return above_floor(price, product) and price <= list_ceiling(product.price)

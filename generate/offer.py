@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from core.catalog import Catalog
 from core.dialogue import SALESPERSON, Persona, Product, Turn
 from core.mentions import ProductIndex
-from core.prices import above_floor, closing_prices, list_ceiling, within_budget
+from core.prices import closing_prices, sells_for, within_budget
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,6 @@ def final_offer(text: str, products: list[Product]) -> Offer:
     amounts = closing_prices([Turn(role=SALESPERSON, text=text, timestamp="")], min(p.price for p in named))
     for x in sorted(amounts):
         for p in named:
-            if above_floor(x, p) and x <= list_ceiling(p.price):
+            if sells_for(x, p):
                 return Offer(p, x, True)
     return Offer(named[0], named[0].price, False)

@@ -24,7 +24,7 @@ from core.dialogue import (
     Usage,
 )
 from core.mentions import ProductIndex, core_name
-from core.prices import above_floor, closing_prices, list_ceiling, same_amount, within_budget
+from core.prices import above_floor, closing_prices, list_ceiling, same_amount, sells_for, within_budget
 from core.rundir import utc_now
 from core.words import count_words, sentences
 from generate.catalog_facts import catalog_facts
@@ -372,8 +372,12 @@ class Simulator:
             in_line = {p.id for m in index.find(line.text) for p in m.products}
             named = [p for p in named if p.id in in_line] or named
             prices = closing_prices([line], ref) or prices
-        # No one pays above the sticker: an amount over every named product's list price is a budget or a total.
-        prices = [x for x in prices if x <= list_ceiling(max(p.price for p in named))] or [p.price for p in named]
+        # A price is one the bought product may sell at: not over the sticker (an amount over it is a budget or a
+        # total), not under the discount floor, and not another product's ("I'll go with the Corolla", after the
+        # Elantra's $8,900 was said, was recorded as a Corolla at $8,900).
+        fitting = [p for p in named if any(sells_for(x, p) for x in prices)]
+        named = fitting or named
+        prices = [x for x in prices if any(sells_for(x, p) for p in named)] or [p.price for p in named]
         schema = decision_schema([p.name for p in named], prices, said.words)
         prompt = self.prompts.render("decision", "prompt", name=dialogue.persona.name)
         usage = Usage()

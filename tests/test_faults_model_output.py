@@ -212,18 +212,20 @@ async def test_the_last_exchange_is_a_final_offer_and_a_decision_in_words(car):
 
 
 async def test_the_decision_price_is_one_stated_at_the_close(car):
-    offer = f"I can do ${car.price:,.0f} with free mats, or ${car.price * 0.9:,.0f} if you pay cash today."
+    cash, under = car.min_price + 100, car.min_price - 500  # one within the floor-list window, one under the floor
+    offer = f"I can do ${car.price:,.0f} with free mats, ${cash:,.0f} if you pay cash, never ${under:,.0f}."
     accept = "Fine, I will pay cash, so I'll take it at that price today."
     model = Scripted([GOOD_SELLER, GOOD_BUYER, offer, accept,
-                      f'{{"bought": true, "product": "{car.name}", "price": {car.price * 0.9:.0f}}}'])
+                      f'{{"bought": true, "product": "{car.name}", "price": {cash:.0f}}}'])
     sim = simulator(model)
     sim.opts.max_exchanges, sim.opts.max_words = 2, 40
     d = await sim.run(dialogue(car), [])
-    # The customer said yes: only a purchase can be recorded, at one of the amounts stated at the close.
+    # The customer said yes: only a purchase can be recorded, at one of the amounts stated at the close that the
+    # product may sell at.
     schema = model.calls[-1]["json_schema"]
     assert schema["properties"]["bought"] == {"const": True}
-    assert schema["properties"]["price"] == {"enum": [round(car.price), round(car.price * 0.9)]}
-    assert d.outcome is not None and d.outcome.bought and d.outcome.price == round(car.price * 0.9)
+    assert schema["properties"]["price"] == {"enum": [round(car.price), round(cash)]}
+    assert d.outcome is not None and d.outcome.bought and d.outcome.price == round(cash)
     assert d.extra["said"] == "yes"
     # With no amount at the close the price is a list price of a product the talk named.
     quiet = Scripted([GOOD_SELLER, GOOD_BUYER, OFFER, accept, DECLINE])
@@ -357,6 +359,15 @@ async def test_the_decision_offers_only_products_the_talk_named(tmp_path):
     # A yes that names the product and the price: only that product, only that price.
     chosen = f"I'll take the {named.name} at ${named.price:,.0f}, it suits me better."
     model = Scripted([GOOD_SELLER, GOOD_BUYER, pitch, chosen, DECLINE])
+    sim = simulator(model)
+    sim.opts.max_exchanges, sim.opts.max_words = 2, 40
+    await sim.run(dialogue(car), [named, unnamed])
+    schema = model.calls[-1]["json_schema"]["properties"]
+    assert schema["product"]["enum"] == [named.name] and schema["price"] == {"enum": [round(named.price)]}
+    # A yes to the alternative that names no price is not a purchase of it at the price said of the other car.
+    assert not (named.min_price or named.price) <= car.price <= named.price
+    chosen = f"Fine, I'm going to go with the {named.name} then, it suits me better."
+    model = Scripted([GOOD_SELLER, GOOD_BUYER, f"The {car.name} is ${car.price:,.0f} today.", chosen, DECLINE])
     sim = simulator(model)
     sim.opts.max_exchanges, sim.opts.max_words = 2, 40
     await sim.run(dialogue(car), [named, unnamed])
