@@ -239,7 +239,7 @@ class Simulator:
             if words > o.max_words:
                 # Cut at the last sentence end within the band; below its minimum only when a continuation can
                 # make up the rest (far fewer tokens than the resample a line over the band would cost).
-                trimmed = trim_to_words(text, o.max_words, 1 if can_extend else o.min_words)
+                trimmed = trim_to_words(text, o.max_words, 1 if can_extend else o.min_words, keep_last=bool(decide))
                 if trimmed is not None:
                     notes.append("trimmed")
                     text, words = trimmed, count_words(trimmed)

@@ -85,16 +85,25 @@ def drop_sentences(text: str, bad: Iterable[str | None]) -> tuple[str, int]:
     return re.sub(r"\s+", " ", text).strip(), dropped
 
 
-def trim_to_words(text: str, max_words: int, min_words: int) -> str | None:
-    """Cut at the last sentence boundary within max_words; None if that leaves fewer than min_words."""
+def trim_to_words(text: str, max_words: int, min_words: int, keep_last: bool = False) -> str | None:
+    """Cut at the last sentence boundary within max_words; None if that leaves fewer than min_words. With
+    `keep_last` the line's last sentence stays and the cut comes before it: a closing line gives its reasons first
+    and its decision last, and a plain cut took the decision off 3 of 10 closes (make run, 3d2ba20)."""
+    parts = sentences(text)
+    tail = parts.pop() if keep_last and len(parts) > 1 else None
+    budget = max_words - (count_words(tail) if tail else 0)
+    if budget < 0:
+        return trim_to_words(text, max_words, min_words)
     kept: list[str] = []
     total = 0
-    for s in sentences(text):
+    for s in parts:
         n = count_words(s)
-        if total + n > max_words:
+        if total + n > budget:
             break
         kept.append(s)
         total += n
+    if tail:
+        kept, total = kept + [tail], total + count_words(tail)
     return " ".join(kept) if kept and total >= min_words else None
 
 

@@ -498,3 +498,13 @@ async def test_a_sentence_that_reads_the_instruction_back_is_left_out(car):
     sim.opts.max_exchanges, sim.opts.max_words = 2, 40
     d = await sim.run(dialogue(car), [])
     assert d.turns[3].text.endswith(said) and "echo_dropped" not in d.turns[3].notes
+
+
+async def test_a_closing_line_too_long_keeps_its_decision_at_the_end(car):
+    reasons = "It has the space I need for the kids. The warranty covers the long drives we do. "
+    line = reasons + "My partner liked the color on the lot too. I'll pass on it, since the price is too much."
+    model = Scripted([GOOD_SELLER, line, DECLINE])  # 37 words; the band here is 8-20
+    d = await simulator(model).run(dialogue(car), [])
+    buyer = d.turns[1]
+    assert buyer.text.endswith("I'll pass on it, since the price is too much.") and "trimmed" in buyer.notes
+    assert buyer.attempts == 1 and d.extra["said"] == "no"

@@ -34,6 +34,10 @@ def test_trim_cuts_at_a_sentence_boundary_within_the_limit():
     text = "One two three four. Five six seven. Eight nine ten eleven twelve thirteen."
     assert trim_to_words(text, 8, 3) == "One two three four. Five six seven."
     assert trim_to_words(text, 8, 8) is None  # what fits is too short: regenerate instead
+    # A closing line's decision is its last sentence: the cut comes before it.
+    close = "It is quiet. It has heated seats and a big trunk. The warranty is long. I'll take it at $24,000."
+    assert trim_to_words(close, 12, 3) == "It is quiet. It has heated seats and a big trunk."
+    assert trim_to_words(close, 12, 3, keep_last=True) == "It is quiet. I'll take it at $24,000."
 
 
 def test_word_count_treats_prices_and_contractions_as_words():
