@@ -74,6 +74,10 @@ class ProductIndex:
                     out.append(cand)
         return out
 
+    def named(self, text: str) -> list[Product]:
+        """The products the text names, each once, in the order first named."""
+        return list({p.id: p for m in self.find(text) for p in m.products}.values())
+
     def find(self, text: str) -> list[Mention]:
         if self._regex is None:
             return []

@@ -30,8 +30,7 @@ def final_offer(text: str, products: list[Product]) -> Offer:
     """The lowest amount in the line that one of the products it names can sell for (between its discount floor and
     its list price): "I can do $8,700 instead of $8,900" offers $8,700. Without one, the list price of the first
     product it names, or of the product in play."""
-    seen = {p.id: p for m in ProductIndex(Catalog(products)).find(text) for p in m.products}
-    named = list(seen.values()) or products[:1]
+    named = ProductIndex(Catalog(products)).named(text) or products[:1]
     amounts = closing_prices([Turn(role=SALESPERSON, text=text, timestamp="")], min(p.price for p in named))
     for x in sorted(amounts):
         for p in named:

@@ -24,7 +24,7 @@ from core.dialogue import (
     Usage,
 )
 from core.mentions import ProductIndex, core_name
-from core.prices import above_floor, closing_prices, list_ceiling, same_amount, sells_for, within_budget
+from core.prices import closing_prices, same_amount, sells_for, within_budget
 from core.rundir import utc_now
 from core.words import count_words, sentences
 from generate.catalog_facts import catalog_facts
@@ -118,13 +118,13 @@ def impossible_yes(text: str, products: list[Product], persona: Persona) -> bool
     # The sentence that says yes names the price; elsewhere the line may well mention the budget.
     yes = next((s for s in reversed(sentences(text)) if words.in_text(s)[0] == YES), text)
     index = ProductIndex(Catalog(products))
-    named = [p for m in index.find(yes) for p in m.products] or [p for m in index.find(text) for p in m.products] \
-        or products[:1]
-    stated = closing_prices([Turn(role=CUSTOMER, text=yes, timestamp="")], min(p.price for p in named))
+    named = index.named(yes) or index.named(text) or products[:1]
+    cheapest = min(p.price for p in named)
+    stated = closing_prices([Turn(role=CUSTOMER, text=yes, timestamp="")], cheapest)
     if not stated:  # the decision will take a list price: the cheapest named one must be within the budget
-        return not within_budget(min(p.price for p in named), persona)
-    return any(not (within_budget(x, persona) and x <= list_ceiling(max(p.price for p in named))
-                    and any(above_floor(x, p) for p in named)) for x in stated)
+        return not within_budget(cheapest, persona)
+    # The price rules _decide and the decision judge hold a purchase to (core.prices).
+    return any(not (within_budget(x, persona) and any(sells_for(x, p) for p in named)) for x in stated)
 
 
 def undecided(text: str, products: list[Product], persona: Persona) -> bool:
@@ -360,7 +360,7 @@ class Simulator:
         purchase, a no or no clear yes only as a refusal (a small model otherwise records a sale nearly every time)."""
         # Only products the talk named: a small model otherwise "buys" a catalog item no one mentioned.
         index = ProductIndex(Catalog(products))
-        talked_of = {p.id for m in index.find(" ".join(t.text for t in dialogue.turns)) for p in m.products}
+        talked_of = {p.id for p in index.named(" ".join(t.text for t in dialogue.turns))}
         named = [p for i, p in enumerate(products) if i == 0 or p.id in talked_of]
         said = decision_words().said(dialogue.turns)
         dialogue.extra["said"] = said.words
@@ -369,7 +369,7 @@ class Simulator:
         if said.turn is not None:
             # "I'll take the Corolla at $29,000": the product and price of the line that says yes, when it names them.
             line = dialogue.turns[said.turn]
-            in_line = {p.id for m in index.find(line.text) for p in m.products}
+            in_line = {p.id for p in index.named(line.text)}
             named = [p for p in named if p.id in in_line] or named
             prices = closing_prices([line], ref) or prices
         # A price is one the bought product may sell at: not over the sticker (an amount over it is a budget or a

@@ -50,7 +50,7 @@ class Decision(Judge):
             # Buying an alternative the salesperson offered is fine; one never mentioned is not. Named as people say
             # it ("Microsoft 365 Family" for "Microsoft 365 Family (1-year subscription)"), as the simulator reads it.
             text = " ".join(t.text for t in dialogue.turns)
-            said = any(p in m.products for m in product_index(self.ctx.catalog).find(text))
+            said = p in product_index(self.ctx.catalog).named(text)
             checks.append((said, f"bought {p.name}, not the product in play ({dialogue.product.name}), "
                            f"{'but' if said else 'and'} it is {'named' if said else 'never named'} in the dialogue"))
         if o.price is None:

@@ -62,7 +62,7 @@ class SaleSuccess(Judge):
         p = resolve_bought(dialogue, self.ctx.catalog)
         if p is not None and p.id and (dialogue.product is None or p.id != dialogue.product.id):
             text = " ".join(t.text for t in dialogue.turns)
-            named = any(p in m.products for m in product_index(self.ctx.catalog).find(text))
+            named = p in product_index(self.ctx.catalog).named(text)
             if not named:
                 inconsistent.append(f"the decision names {p.name}, which the dialogue never discusses")
         elif p is None and (o.product_id or o.product_name):
