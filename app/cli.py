@@ -7,12 +7,15 @@ import logging
 import os
 import platform
 import shutil
+import signal
 import sys
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from app.sessions import close_session, open_session
 from core.config import RunConfig, resume_conflicts
 from core.errors import InputError
 from core.rundir import RunDir, default_run_dir, utc_now
@@ -156,8 +159,9 @@ def _finish(run: RunDir, cfg: RunConfig, manifest: dict[str, Any], status: str,
     if summary["failed"]:
         status = "partial"
     seconds = time.perf_counter() - t0
-    manifest.update(status=status, finished=utc_now(), totals=summary,
-                    timings={**manifest.get("timings", {}), "last_session_seconds": round(seconds, 2)})
+    finished = utc_now()
+    manifest.update(status=status, finished=finished, totals=summary)
+    close_session(manifest, finished, status, seconds)
     run.write_manifest(manifest)
     return summary, seconds
 
@@ -178,6 +182,10 @@ def main_generate(argv: list[str]) -> int:
             raise InputError(f"Cannot resume {run.path} with different options: {', '.join(bad)}.")
         cfg = RunConfig.from_dict({**saved.to_dict(), **asked}).validate()
         setup = load_setup(cfg)
+        last = max((rec.get("finished") or "" for _, rec in run.scan()), default="")
+        open_session(manifest, utc_now(), _versions(), last_record=last)
+        manifest["status"] = "running"
+        run.write_manifest(manifest)
     else:
         cfg = RunConfig.from_dict(asked).validate()
         setup = load_setup(cfg)  # fail on bad files before creating anything
@@ -192,6 +200,7 @@ def main_generate(argv: list[str]) -> int:
         created = True
         manifest = {"tool": "salesgen", "created": utc_now(), "config": cfg.to_dict(), "versions": _versions(),
                     "variants": [v.name for v in setup.variants], "status": "running"}
+        open_session(manifest, manifest["created"], manifest["versions"])
         run.write_manifest(manifest)
     progress = Progress(cfg.num_dialogues * len(setup.variants), enabled=not ns.get("quiet"))
     t0 = time.perf_counter()
@@ -216,8 +225,16 @@ def main_generate(argv: list[str]) -> int:
     return EXIT_PARTIAL if status != "complete" else EXIT_OK
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    # `kill` or a job scheduler: the same orderly stop as Ctrl-C (outputs rebuilt, manifest and session closed). A
+    # run started in the background of a script never sees Ctrl-C's SIGINT: the shell ignores it for such jobs.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     logging.basicConfig(level=os.environ.get("SALESGEN_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models come from installed packages, never from a hub
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -1,8 +1,13 @@
-"""Where a run's time and tokens went, from its dialogues.jsonl: `python -m bench.pipeline_stats RUN_DIR`."""
+"""Where a run's time and tokens went, from its dialogues.jsonl: `python -m bench.pipeline_stats RUN_DIR`.
+
+`--since ISO_TIME` keeps the dialogues started from then on (one session of a resumed run); their wall time is
+then from that time to the last of them to finish.
+"""
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from statistics import mean
 
@@ -22,8 +27,13 @@ def split(ds, key) -> str:
     return f"{count(ds)} (kept: {count([d for d in ds if d.status == 'kept'])})"
 
 
-def stats(run_dir: Path) -> dict[str, float | str]:
-    ds = [d for d in RunDir.open(run_dir).dialogues() if d.turns]
+def when(iso: str) -> datetime:
+    t = datetime.fromisoformat(iso)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)  # a time given without a zone is UTC, as the records are
+
+
+def stats(run_dir: Path, since: str = "") -> dict[str, float | str]:
+    ds = [d for d in RunDir.open(run_dir).dialogues() if d.turns and (not since or when(d.started) >= when(since))]
     turns = [t for d in ds for t in d.turns]
     n = len(ds) or 1
     prompt = sum(d.usage.prompt_tokens for d in ds)
@@ -32,7 +42,10 @@ def stats(run_dir: Path) -> dict[str, float | str]:
     gen_s = sum(d.timing.get("generate", 0.0) for d in ds)
     judge_s = sum(d.timing.get("judge", 0.0) for d in ds)
     m = json.loads((run_dir / "manifest.json").read_text())
-    wall = m.get("timings", {}).get("last_session_seconds") or 0.0
+    timings = m.get("timings", {})  # every session of a resumed run when all were timed, else the last one
+    wall = timings.get("total") or timings.get("last_session_seconds") or 0.0
+    if since and ds:
+        wall = (max(when(d.finished) for d in ds) - when(since)).total_seconds()
     kept = sum(d.status == "kept" for d in ds)
     lo, hi = m["config"]["min_words"], m["config"]["max_words"]
     in_band = sum(lo <= count_words(t.text) <= hi for t in turns)
@@ -77,7 +90,11 @@ def stats(run_dir: Path) -> dict[str, float | str]:
 
 
 def main() -> None:
-    for k, v in stats(Path(sys.argv[1])).items():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--since", default="", help="only dialogues started at or after this ISO time (UTC if no zone)")
+    a = p.parse_args()
+    for k, v in stats(a.run_dir, a.since).items():
         print(f"| {k} | {v} |")
 
 

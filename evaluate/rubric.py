@@ -106,7 +106,7 @@ def compute(dialogues: Sequence[Dialogue], manifest: dict[str, Any], kept_n: int
     out["seconds_per_kept"] = spent / kept_n if spent is not None and kept_n else None
     out["tokens_per_kept"] = out["tokens"]["total"] / kept_n if out["tokens"]["n"] and kept_n else None
     timings = manifest.get("timings") or {}
-    # run.py records the last session's wall clock; a resumed run's earlier sessions are not in it.
+    # "total": every session of the run (run.py writes it when each was timed); else the last session only.
     wall = [(k, timings[k]) for k in ("total", "wall", "last_session_seconds") if isinstance(timings.get(k),
                                                                                            int | float)]
     out["wall_seconds"] = wall[0][1] if wall else None

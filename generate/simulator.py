@@ -32,6 +32,7 @@ from generate.offer import final_offer
 from generate.prompts import PromptSet
 from generate.text import (
     clean_line,
+    cut_fragment,
     drop_sentences,
     echoed,
     fill_placeholders,
@@ -294,9 +295,10 @@ class Simulator:
         """The line without labels, the other side's words and the end mark; name slots filled. (text, ended, notes)"""
         text, notes = clean_line(raw, (agent.name,), (other.name,))
         text, ended = take_end_mark(text)
+        text, cut = cut_fragment(text)
         names = {agent.role: agent.name, other.role: other.name, "store": dialogue.extra.get("store", "")}
         text, filled = fill_placeholders(text, names, agent.role)
-        return text, ended, notes + ["placeholder_filled"] * bool(filled)
+        return text, ended, notes + ["fragment_cut"] * cut + ["placeholder_filled"] * bool(filled)
 
     def _can_extend(self, agent: Agent) -> bool:
         return self.prompts.has(agent.role, "extend")

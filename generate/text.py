@@ -23,7 +23,9 @@ _OWN_SAYS = r'^\W*{name}\b[^"“\n]{{0,80}}?\b(?:says|said|asks|replies|responds
 
 # Assistant-style refusals and self-references: never a line a salesperson or customer would say.
 _REFUSAL = re.compile(r"\b(?:I'?m sorry,? but I (?:can(?:no|')t|am unable to) (?:assist|help)|as an AI\b|"
-                      r"I (?:can(?:no|')t|am unable to) (?:assist|help) with (?:that|this))", re.I)
+                      r"I (?:can(?:no|')t|am unable to) (?:assist|help) with (?:that|this)|"
+                      # "I can't continue this conversation due to the restrictions" (make run, seed 0, dialogue 10)
+                      r"I (?:can(?:no|')t|am unable to) (?:continue|go on with) (?:this|the|our) conversation)", re.I)
 
 
 # How an instruction-tuned model answers a request before doing it: "Sure! ..." is to the prompt, not the other agent.
@@ -83,6 +85,18 @@ def drop_sentences(text: str, bad: Iterable[str | None]) -> tuple[str, int]:
         if sentence and sentence in text:
             text, dropped = text.replace(sentence, " ", 1), dropped + 1
     return re.sub(r"\s+", " ", text).strip(), dropped
+
+
+_ENDS = re.compile(r"[.!?][\"'\u201D\u2019)]*$")
+
+
+def cut_fragment(text: str) -> tuple[str, bool]:
+    """The line without a last sentence that stops midway, where the token limit cut it ("... Thank you for");
+    a line of one sentence stays as it is. (text, whether a fragment was cut)"""
+    parts = sentences(text)
+    if len(parts) < 2 or _ENDS.search(parts[-1]):
+        return text, False
+    return text[: text.rindex(parts[-1])].rstrip(), True
 
 
 def trim_to_words(text: str, max_words: int, min_words: int, keep_last: bool = False) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from faults_support import ROOT, fake_run_args, records, rules_weights, run_cli
 
+from app.sessions import close_session, code_version, open_session
 from tools.fault_server import FaultConfig, FaultServer
 
 FLAGS = {"num_dialogues": 6, "max_attempts": 9, "seed": 11, "min_score": 0.75}
@@ -43,8 +44,8 @@ def _lines(path: Path) -> int:
         return 0
 
 
-def killed_run(args: list[str], out: Path) -> None:
-    """Start run.py and kill -9 it once KILL_AFTER dialogues are on disk."""
+def killed_run(args: list[str], out: Path, sig: int = signal.SIGKILL) -> subprocess.Popen:
+    """Start run.py and send it `sig` (kill -9 by default) once KILL_AFTER dialogues are on disk."""
     proc = subprocess.Popen([sys.executable, "run.py", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     try:
@@ -53,15 +54,17 @@ def killed_run(args: list[str], out: Path) -> None:
             assert proc.poll() is None, f"run.py ended before the kill: {proc.stderr.read().decode()[-2000:]}"
             assert time.monotonic() < deadline, "run.py wrote too few dialogues"
             time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        os.kill(proc.pid, sig)
+        proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
-    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+        assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    return proc
 
 
 def csv_without_timestamps(run: Path) -> list[list[str]]:
@@ -143,6 +146,28 @@ def test_resume_after_kill_equals_an_uninterrupted_run(few_shot, concurrency, te
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["totals"]["kept"] == FLAGS["num_dialogues"]
+    # Both sessions on record: the killed one closed at its last dialogue, this one with its code and wall time.
+    first, second = manifest["sessions"]
+    assert (first["status"], second["status"]) == ("interrupted", "complete")
+    assert first["finished"] == max(r["finished"] for r in before) and first["seconds"] > 0
+    assert second["code"].get("commit") == code_version().get("commit") and second["seconds"] > 0
+    assert manifest["timings"]["total"] == pytest.approx(first["seconds"] + second["seconds"], abs=0.02)
+
+
+def test_sigterm_stops_a_run_in_order_and_resume_finishes_it(server, weights, reference_runs, tmp_path):
+    """`kill PID` (a scheduler's stop) is Ctrl-C: the outputs are rebuilt from what finished, the session closed."""
+    out = tmp_path / "run"
+    proc = killed_run(fake_run_args(server.url, out, weights, few_shot=0, concurrency=1, **FLAGS), out, signal.SIGTERM)
+    assert proc.returncode == 130
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "partial" and manifest["sessions"][-1]["status"] == "partial"
+    kept = [r for r in records(out) if r["status"] == "kept"]
+    with open(out / "sales_conversations.csv", newline="") as fh:
+        ids = {row[3] for row in list(csv.reader(fh))[1:]}
+    assert ids == {r["id"] for r in kept} and kept  # the CSV holds exactly what was kept before the stop
+    proc = run_cli(["--resume", str(out)])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert selected(out) == selected(reference_runs[0, 1])
 
 
 def test_resume_of_a_finished_run_generates_nothing(server, weights, reference_runs, tmp_path):
@@ -156,6 +181,26 @@ def test_resume_of_a_finished_run_generates_nothing(server, weights, reference_r
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (out / "dialogues.jsonl").read_bytes() == before
     assert server.stats.get("requests", 0) == 0
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert [x["status"] for x in sessions] == ["complete", "complete"]
+
+
+def test_sessions_record_the_code_and_a_run_from_before_them():
+    """A run made before sessions were recorded gets one entry for its past, untimed, so no total is claimed."""
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+    assert code_version().get("commit") == (head.stdout.strip() if head.returncode == 0 else None)
+    manifest = {"created": "2026-11-30T04:04:28.432+00:00", "status": "running",
+                "timings": {"last_session_seconds": 10.0}}
+    open_session(manifest, "2026-11-30T05:13:00+00:00", {}, last_record="2026-11-30T04:54:23.151+00:00")
+    close_session(manifest, "2026-11-30T05:14:00+00:00", "partial", 60.0)
+    old, new = manifest["sessions"]
+    assert (old["status"], old["finished"], "seconds" in old) == ("interrupted", "2026-11-30T04:54:23.151+00:00", False)
+    assert (new["status"], new["seconds"]) == ("partial", 60.0)
+    assert manifest["timings"]["sessions_timed"] == "1 of 2" and "total" not in manifest["timings"]
+    # Killed before it wrote anything: its end is unknown, not negative.
+    open_session(manifest, "2026-11-30T06:00:00+00:00", {}, last_record="2026-11-30T05:13:30+00:00")
+    open_session(manifest, "2026-11-30T07:00:00+00:00", {}, last_record="2026-11-30T05:13:30+00:00")
+    assert manifest["sessions"][2]["status"] == "interrupted" and manifest["sessions"][2]["seconds"] is None
 
 
 @pytest.mark.parametrize("tail, survives", [

@@ -88,6 +88,17 @@ def test_refusals_are_recognised():
     assert is_refusal("I'm sorry, but I can't assist with that.")
     assert is_refusal("As an AI language model, I do not shop.")
     assert not is_refusal("Sorry, I can't go lower than $27,500 on this one, but financing is 2.9% APR.")
+    assert is_refusal("Absolutely. I'm sorry, but I can't continue this conversation due to the restrictions.")
+    assert not is_refusal("I can't continue without heated seats, so this conversation is about the RAV4 now.")
+
+
+def test_a_sentence_cut_off_by_the_token_limit_is_left_out():
+    from generate.text import cut_fragment
+
+    line = "The Dropbox Plus plan is $119.88 a year. Do you want it? Thank you for"
+    assert cut_fragment(line) == ("The Dropbox Plus plan is $119.88 a year. Do you want it?", True)
+    assert cut_fragment('It has heated seats. "I love it!"') == ('It has heated seats. "I love it!"', False)
+    assert cut_fragment("Let me know") == ("Let me know", False)  # one sentence: nothing left to keep
 
 
 def test_variant_file_extends_the_default():
