@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 
 WORD = re.compile(r"[A-Za-z0-9$][\w'’$.,%-]*")  # a word starts with a letter, a digit or $
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
+_CLOSERS = "[\"'”’)]*"  # what may follow a sentence's . ! ?: a closing quote or bracket
+_SENTENCE_END = re.compile(rf"(?<=[.!?]){_CLOSERS}\s+")
+_ENDS_SENTENCE = re.compile(rf"[.!?]{_CLOSERS}$")
 # A template slot the model left unfilled: "[Customer's Name]", "[Your Name]", "[insert price]".
 PLACEHOLDER = re.compile(r"\[(?!\[|END\])[^\[\]\n]{0,40}\b(?i:name|insert|your|store|company|dealership|"
                          r"customer|salesperson|product|price|date|number)\b[^\[\]\n]{0,40}\]")
@@ -12,6 +14,10 @@ PLACEHOLDER = re.compile(r"\[(?!\[|END\])[^\[\]\n]{0,40}\b(?i:name|insert|your|s
 
 def count_words(text: str) -> int:
     return len(WORD.findall(text))
+
+
+def ends_sentence(text: str) -> bool:
+    return bool(_ENDS_SENTENCE.search(text.rstrip()))
 
 
 def sentences(text: str) -> list[str]:

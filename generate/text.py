@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from core.words import PLACEHOLDER, WORD, count_words, sentences
+from core.words import PLACEHOLDER, WORD, count_words, ends_sentence, sentences
 
 # Labels a model puts before its own line or uses to start writing the other side's line.
 _ROLE_WORDS = (r"(?:sales\s*person|salesman|saleswoman|sales\s*rep(?:resentative)?|seller|dealer|agent|assistant"
@@ -87,14 +87,11 @@ def drop_sentences(text: str, bad: Iterable[str | None]) -> tuple[str, int]:
     return re.sub(r"\s+", " ", text).strip(), dropped
 
 
-_ENDS = re.compile(r"[.!?][\"'\u201D\u2019)]*$")
-
-
 def cut_fragment(text: str) -> tuple[str, bool]:
     """The line without a last sentence that stops midway, where the token limit cut it ("... Thank you for");
     a line of one sentence stays as it is. (text, whether a fragment was cut)"""
     parts = sentences(text)
-    if len(parts) < 2 or _ENDS.search(parts[-1]):
+    if len(parts) < 2 or ends_sentence(parts[-1]):
         return text, False
     return text[: text.rindex(parts[-1])].rstrip(), True
 
