@@ -59,6 +59,8 @@ def stats(run_dir: Path, since: str = "") -> dict[str, float | str]:
         "continuations refused (a restatement or no new words; recorded since §2f)":
             sum("extension_refused" in t.notes for t in turns),
         "turns within the word band": round(in_band / (len(turns) or 1), 3),
+        "turns resampled under the minimum after a short try (recorded since §2i)":
+            sum("held_to_minimum" in t.notes for t in turns),
         "turns with a name slot filled": sum("placeholder_filled" in t.notes for t in turns),
         "dialogues with an unfilled template slot (kept)": f"{sum(slotted(d) for d in ds)} "
                                                            f"({sum(slotted(d) and d.status == 'kept' for d in ds)})",

@@ -210,7 +210,7 @@ class Simulator:
         at a price the persona cannot pay; trimmed at a sentence end.
 
         Resampling reuses the same prompt (its prefix stays cached); an in-context "too short" note was tried first
-        and small models echoed it into the conversation.
+        and small models echoed it into the conversation. After a short try, resamples are held to the minimum.
         """
         o = self.opts
         earlier = [t.text for t in dialogue.turns]
@@ -224,12 +224,17 @@ class Simulator:
         # What the speaker was asked, without the other side's quoted line: a sentence that reads it back goes.
         asked = agent.messages[-1]["content"] if agent.messages[-1]["role"] == "user" else ""
         instruction = asked.rsplit('"\n\n(', 1)[-1]
+        # After a try that stayed short (no continuation left, or one refused), the resample may not stop before the
+        # minimum: free, it rarely ends later (the first make-run dialogues of this machine: 46, 49 and 40 words
+        # after 3 tries each). The first try stays free, as a small model held back everywhere writes filler (§2f).
+        held, minimum = False, line_grammar(o.min_words)
         for attempt in range(1, o.max_retries + 2):
             attempts = attempt
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.15 * (attempt - 1))
             c = await self.model.complete(agent.messages, max_tokens=max_tokens, temperature=temperature,
                                           top_p=o.top_p, slot=agent.slot, seed=rng.randrange(2**31),
-                                          grammar=self.grammar)
+                                          grammar=self.grammar and (minimum if held else self.grammar))
+            notes += ["held_to_minimum"] * bool(held and self.grammar)
             usage.add(c.usage)
             text, ended, fixes = self._clean(c.text, agent, other, dialogue)
             notes += [f for f in fixes if f not in notes]
@@ -271,6 +276,7 @@ class Simulator:
                 else:
                     notes.append("extension_refused")  # a restatement, a refusal or no new words: resampled
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
+            held = held or words < o.min_words
             flawed = list(dict.fromkeys(f.rule for f in flaws))  # each judge that objects, once
             if decide and undecided(text, decide, dialogue.persona):
                 flawed.append("decision")  # "I'll weigh my options" leaves the decision to a guess

@@ -37,17 +37,22 @@ def _dialogue() -> Dialogue:
     return Dialogue(id="t-0", index=0, persona=persona, product=car, variant="default", seed=1)
 
 
+async def _talk(srv, slots: bool, max_retries: int) -> Dialogue:
+    """One exchange against the fault server (55-70 words a line) asked for 80-100 words; its requests in srv.recent.
+    The canned sentences repeat across lines: the loop rule is off, or it would resample instead of continuing."""
+    srv.recent.clear()
+    world = World(seller_names=["Alex"], stores={"default": "the store"})
+    opts = SimOptions(max_exchanges=1, min_words=80, max_words=100, max_retries=max_retries, max_overlap=1.01)
+    async with OpenAIChat(srv.url, "fault-model", supports_slots=slots, n_slots=3,
+                          retry=RetryPolicy(max_attempts=1)) as chat:
+        return await Simulator(chat, load_prompts(), world, opts).run(_dialogue(), [])
+
+
 async def test_grammar_goes_to_llama_cpp_servers_and_a_continuation_gets_the_missing_words(fault_server):
     # The fault server writes 55-70 words; asked for 80-100, a line is short and continued (the opening never is).
     srv = fault_server(script=["ok"] * 20)
-    world = World(seller_names=["Alex"], stores={"default": "the store"})
-    # The canned sentences repeat across lines: the loop rule is off, or it would resample instead of continuing.
-    opts = SimOptions(max_exchanges=1, min_words=80, max_words=100, max_retries=0, max_overlap=1.01)
     for slots in (True, False):
-        srv.recent.clear()
-        async with OpenAIChat(srv.url, "fault-model", supports_slots=slots, n_slots=3,
-                              retry=RetryPolicy(max_attempts=1)) as chat:
-            d = await Simulator(chat, load_prompts(), world, opts).run(_dialogue(), [])
+        d = await _talk(srv, slots, max_retries=0)
         assert [t.role for t in d.turns] == [SALESPERSON, CUSTOMER]
         lines = [b for b in srv.recent if "response_format" not in b]  # not the JSON decision
         extensions = [b for b in lines if b["messages"][-1]["content"].startswith("(Go on")]
@@ -60,4 +65,23 @@ async def test_grammar_goes_to_llama_cpp_servers_and_a_continuation_gets_the_mis
         for b in extensions:
             short = count_words(b["messages"][-2]["content"])
             assert b["grammar"] == line_grammar(80 - short), short
-    assert Simulator(chat, load_prompts(), world, SimOptions(line_grammar=False)).grammar is None
+    async with OpenAIChat(srv.url, "fault-model", supports_slots=True) as chat:
+        world = World(seller_names=["Alex"], stores={"default": "the store"})
+        assert Simulator(chat, load_prompts(), world, SimOptions(line_grammar=False)).grammar is None
+
+
+async def test_a_resample_after_a_short_try_is_held_to_the_minimum(fault_server):
+    # The fault server writes 55-70 words; asked for 80-100, the opening (never continued) is short, so its resample
+    # may not stop before 80 words. A server without slots gets no grammar, so nothing is held there.
+    srv = fault_server(script=["ok"] * 20)
+    for slots in (True, False):
+        d = await _talk(srv, slots, max_retries=1)
+        # The salesperson's requests that hold only its system prompt and the opening request.
+        opening = [b for b in srv.recent
+                   if len(b["messages"]) == 2 and b["messages"][0]["content"].startswith("You are Alex")]
+        assert len(opening) == 2 and d.turns[0].attempts == 2
+        if slots:
+            assert [b["grammar"] for b in opening] == [line_grammar(), line_grammar(80)]
+            assert d.turns[0].notes.count("held_to_minimum") == 1
+        else:
+            assert all("grammar" not in b for b in opening) and "held_to_minimum" not in d.turns[0].notes
