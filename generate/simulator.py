@@ -224,9 +224,10 @@ class Simulator:
         # What the speaker was asked, without the other side's quoted line: a sentence that reads it back goes.
         asked = agent.messages[-1]["content"] if agent.messages[-1]["role"] == "user" else ""
         instruction = asked.rsplit('"\n\n(', 1)[-1]
-        # After a try that stayed short (no continuation left, or one refused), the resample may not stop before the
-        # minimum: free, it rarely ends later (the first make-run dialogues of this machine: 46, 49 and 40 words
-        # after 3 tries each). The first try stays free, as a small model held back everywhere writes filler (§2f).
+        # After a try that stopped short by itself (no continuation left, or one refused), the resample may not stop
+        # before the minimum: free, it rarely ends later (openings of 46, 39 and 49 words after 3 tries, BENCHMARKS
+        # §2i). Not after a line made short by the sentences left out of it: held, it wrote more copies, left out
+        # again; nor for the closing line, whose decision comes last. The first try stays free: §2f.
         held, minimum = False, line_grammar(o.min_words)
         for attempt in range(1, o.max_retries + 2):
             attempts = attempt
@@ -242,6 +243,7 @@ class Simulator:
                 notes.append("refusal_regenerated")
                 continue
             words = count_words(text)
+            stopped_short = words < o.min_words  # by itself: not cut by the trim or by the sentences left out below
             if words > o.max_words:
                 # Cut at the last sentence end within the band; below its minimum only when a continuation can
                 # make up the rest (far fewer tokens than the resample a line over the band would cost).
@@ -276,7 +278,7 @@ class Simulator:
                 else:
                     notes.append("extension_refused")  # a restatement, a refusal or no new words: resampled
             band = o.min_words - words if words < o.min_words else max(0, words - o.max_words)
-            held = held or words < o.min_words
+            held = held or (stopped_short and words < o.min_words and not decide)
             flawed = list(dict.fromkeys(f.rule for f in flaws))  # each judge that objects, once
             if decide and undecided(text, decide, dialogue.persona):
                 flawed.append("decision")  # "I'll weigh my options" leaves the decision to a guess

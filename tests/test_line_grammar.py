@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from core.catalog import Catalog
-from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Persona
-from core.words import count_words
+from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, LineFlaw, Persona
+from core.words import count_words, sentences
 from generate.prompts import load_prompts
 from generate.simulator import SimOptions, Simulator, World
 from generate.text import line_grammar
@@ -37,15 +37,21 @@ def _dialogue() -> Dialogue:
     return Dialogue(id="t-0", index=0, persona=persona, product=car, variant="default", seed=1)
 
 
-async def _talk(srv, slots: bool, max_retries: int) -> Dialogue:
+async def _talk(srv, slots: bool, max_retries: int, line_check=None, min_words: int = 80) -> Dialogue:
     """One exchange against the fault server (55-70 words a line) asked for 80-100 words; its requests in srv.recent.
     The canned sentences repeat across lines: the loop rule is off, or it would resample instead of continuing."""
     srv.recent.clear()
     world = World(seller_names=["Alex"], stores={"default": "the store"})
-    opts = SimOptions(max_exchanges=1, min_words=80, max_words=100, max_retries=max_retries, max_overlap=1.01)
+    opts = SimOptions(max_exchanges=1, min_words=min_words, max_words=100, max_retries=max_retries,
+                      max_overlap=1.01)
     async with OpenAIChat(srv.url, "fault-model", supports_slots=slots, n_slots=3,
                           retry=RetryPolicy(max_attempts=1)) as chat:
-        return await Simulator(chat, load_prompts(), world, opts).run(_dialogue(), [])
+        return await Simulator(chat, load_prompts(), world, opts, line_check).run(_dialogue(), [])
+
+
+def _opening(srv) -> list[dict]:
+    """The salesperson's requests that hold only its system prompt and the opening request."""
+    return [b for b in srv.recent if len(b["messages"]) == 2 and b["messages"][0]["content"].startswith("You are Alex")]
 
 
 async def test_grammar_goes_to_llama_cpp_servers_and_a_continuation_gets_the_missing_words(fault_server):
@@ -75,13 +81,33 @@ async def test_a_resample_after_a_short_try_is_held_to_the_minimum(fault_server)
     # may not stop before 80 words. A server without slots gets no grammar, so nothing is held there.
     srv = fault_server(script=["ok"] * 20)
     for slots in (True, False):
-        d = await _talk(srv, slots, max_retries=1)
-        # The salesperson's requests that hold only its system prompt and the opening request.
-        opening = [b for b in srv.recent
-                   if len(b["messages"]) == 2 and b["messages"][0]["content"].startswith("You are Alex")]
-        assert len(opening) == 2 and d.turns[0].attempts == 2
+        d = await _talk(srv, slots, max_retries=2)
+        opening = _opening(srv)
+        assert len(opening) == 3 and d.turns[0].attempts == 3  # this server ignores a grammar: short every time
         if slots:
-            assert [b["grammar"] for b in opening] == [line_grammar(), line_grammar(80)]
-            assert d.turns[0].notes.count("held_to_minimum") == 1
+            assert [b["grammar"] for b in opening] == [line_grammar(), line_grammar(80), line_grammar(80)]
+            assert d.turns[0].notes.count("held_to_minimum") == 2
+            # The customer's closing line is resampled too (the canned text decides nothing), but never held: its
+            # decision comes last, and a line that may not stop talks on past it.
+            closing = [b for b in srv.recent if b["messages"][0]["content"].startswith("You are Dana")
+                       and "response_format" not in b and not b["messages"][-1]["content"].startswith("(Go on")]
+            assert len(closing) == 3 and all(b["grammar"] == line_grammar() for b in closing)
+            assert "held_to_minimum" not in d.turns[1].notes
         else:
             assert all("grammar" not in b for b in opening) and "held_to_minimum" not in d.turns[0].notes
+
+
+async def test_a_line_made_short_by_left_out_sentences_is_not_held(fault_server):
+    # Asked for 50-100 words, the fault server's 55-70 are in the band; the line check objects to every sentence of the
+    # opening but its first, and left out they make the line short. Held to the minimum, such a resample wrote more
+    # copies, left out again (§2i): it stays free.
+    def all_but_first(d: Dialogue) -> list[LineFlaw]:
+        line = d.turns[-1]
+        rest = sentences(line.text)[1:] if line.role == SALESPERSON and len(d.turns) == 1 else []
+        return [LineFlaw(rule="repetition", reason="a copy", sentence=s) for s in rest]
+
+    srv = fault_server(script=["ok"] * 20)
+    d = await _talk(srv, True, max_retries=1, line_check=all_but_first, min_words=50)
+    assert d.turns[0].attempts == 2 and "sentence_dropped" in d.turns[0].notes
+    assert [b["grammar"] for b in _opening(srv)] == [line_grammar(), line_grammar()], d.turns[0].notes
+    assert "held_to_minimum" not in d.turns[0].notes
