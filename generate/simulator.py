@@ -170,6 +170,8 @@ class Simulator:
         self.line_check = line_check
         # Other servers ignore or reject GBNF: for them lines are only validated, repaired and regenerated.
         self.grammar = line_grammar() if opts.line_grammar and model.supports_slots else None
+        # For a resample after a try that stopped short by itself (_speak).
+        self.held_grammar = line_grammar(opts.min_words) if self.grammar else None
 
     async def _flaws(self, dialogue: Dialogue, role: str, text: str) -> list[LineFlaw]:
         if self.line_check is None or not text:
@@ -210,7 +212,8 @@ class Simulator:
         at a price the persona cannot pay; trimmed at a sentence end.
 
         Resampling reuses the same prompt (its prefix stays cached); an in-context "too short" note was tried first
-        and small models echoed it into the conversation. After a short try, resamples are held to the minimum.
+        and small models echoed it into the conversation. After a try that stopped short by itself, resamples are
+        held to the minimum.
         """
         o = self.opts
         earlier = [t.text for t in dialogue.turns]
@@ -228,14 +231,14 @@ class Simulator:
         # before the minimum: free, it rarely ends later (openings of 46, 39 and 49 words after 3 tries, BENCHMARKS
         # §2i). Not after a line made short by the sentences left out of it: held, it wrote more copies, left out
         # again; nor for the closing line, whose decision comes last. The first try stays free: §2f.
-        held, minimum = False, line_grammar(o.min_words)
+        held = False
         for attempt in range(1, o.max_retries + 2):
             attempts = attempt
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.15 * (attempt - 1))
             c = await self.model.complete(agent.messages, max_tokens=max_tokens, temperature=temperature,
                                           top_p=o.top_p, slot=agent.slot, seed=rng.randrange(2**31),
-                                          grammar=self.grammar and (minimum if held else self.grammar))
-            notes += ["held_to_minimum"] * bool(held and self.grammar)
+                                          grammar=self.held_grammar if held else self.grammar)
+            notes += ["held_to_minimum"] * bool(held and self.held_grammar)
             usage.add(c.usage)
             text, ended, fixes = self._clean(c.text, agent, other, dialogue)
             notes += [f for f in fixes if f not in notes]

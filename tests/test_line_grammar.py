@@ -38,7 +38,7 @@ def _dialogue() -> Dialogue:
 
 
 async def _talk(srv, slots: bool, max_retries: int, line_check=None, min_words: int = 80) -> Dialogue:
-    """One exchange against the fault server (55-70 words a line) asked for 80-100 words; its requests in srv.recent.
+    """One exchange against the fault server (55-70 words a line) asked for min_words-100; its requests in srv.recent.
     The canned sentences repeat across lines: the loop rule is off, or it would resample instead of continuing."""
     srv.recent.clear()
     world = World(seller_names=["Alex"], stores={"default": "the store"})
