@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--max-request-retries", type=int,
                    help="retries of a model request that failed transiently (429, 5xx, timeouts; default 5)")
     d = p.add_argument_group("dialogue")
+    d.add_argument("--policy", choices=["planned", "free"],
+                   help="planned (default): rules decide each move (what to ask, offer, accept) and the model writes "
+                        "it; free: the model decides too (for strong models)")
     d.add_argument("--max-exchanges", type=int, help="salesperson/customer exchanges at most (default 5)")
     d.add_argument("--min-words", type=int, help="words per response at least (default 50)")
     d.add_argument("--max-words", type=int, help="words per response at most (default 75)")
@@ -79,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--few-shot", type=int, help="exemplars from the experience hub per prompt, 0 = off (default 3)")
     d.add_argument("--hub", help="persistent experience hub directory shared across runs")
     j = p.add_argument_group("judge and report")
+    j.add_argument("--llm-judge", dest="llm_judge", action="store_true",
+                   help="run the LLM rubric judge (default: on with --base-url or --judge-base-url, off on the "
+                        "embedded model, where it does not tell good dialogues from bad)")
     j.add_argument("--no-llm-judge", dest="llm_judge", action="store_false", help="heuristic and model judges only")
     j.add_argument("--llm-judge-all", action="store_true",
                    help="run the LLM judge on every dialogue, also those the rules already discard")

@@ -21,8 +21,10 @@ from core.rundir import DIALOGUES, RunDir, utc_now, write_atomic
 from core.rundir import DISCARDED as DISCARDED_FILE
 from generate.hub import HUB_FILE, Hub, render_exemplars
 from generate.personas import load_persona_config, sample_pair
+from generate.planned import PlannedSimulator
 from generate.prompts import DEFAULT_PROMPTS, PromptSet, load_prompts
 from generate.simulator import SimOptions, SimulationError, Simulator, World
+from generate.voice import VoiceOptions
 from judge.panel import Panel, PanelOptions, load_weights
 from llm.backend import open_chat_model
 from llm.base import ChatModel, LLMError
@@ -30,6 +32,7 @@ from llm.models import resolve_model
 from llm.openai_chat import is_loopback_url
 from llm.pinned import PinnedSlot
 from llm.retry import RetryPolicy
+from scenarios import scenario
 
 log = logging.getLogger(__name__)
 WORLD_FILE = Path(__file__).resolve().parent.parent / "data" / "world.toml"
@@ -101,7 +104,9 @@ class Runner:
         persona, product = sample_pair(cfg.seed, index, catalog.products, self.setup.persona_cfg)
         d = Dialogue(id=f"{variant}-{cfg.seed}-{index:05d}", index=index, persona=persona, product=product,
                      variant=variant, model=sim.model.name, seed=cfg.seed)
-        shown = hub.pick(persona.category, persona.personality, cfg.few_shot) if cfg.few_shot else []
+        # Planned lines are written from their move's facts: exemplars would only cost prompt tokens.
+        free = cfg.policy == "free"
+        shown = hub.pick(persona.category, persona.personality, cfg.few_shot) if cfg.few_shot and free else []
         examples = render_exemplars(shown)
         # Lineage: which kept dialogues this one was shown, so a flaw the hub copies on can be traced to its source.
         d.extra["exemplars"] = [ex.id for ex in shown]
@@ -118,11 +123,23 @@ class Runner:
         d.timing["judge"] = round(time.perf_counter() - t0, 3)
         return d
 
+    def simulator(self, model: ChatModel, panel: Panel, prompts: PromptSet) -> Simulator | PlannedSimulator:
+        cfg, setup = self.cfg, self.setup
+        if cfg.policy == "planned":
+            world = scenario(cfg.scenario, catalog=setup.catalog, seller_names=setup.world.seller_names,
+                             stores=setup.world.stores, behaviours=setup.world.behaviours,
+                             stretch=setup.persona_cfg.over_budget_stretch, system=prompts.sections.get("planned"))
+            voice = VoiceOptions(min_words=cfg.min_words, max_words=cfg.max_words, retries=cfg.max_retries,
+                                 temperature=cfg.temperature, top_p=cfg.top_p, grammar=cfg.line_grammar)
+            return PlannedSimulator(model, world, voice, cfg.max_exchanges, on_line=self.progress.line,
+                                    line_check=panel.line_flaws if cfg.line_check else None)
+        # The judges' per-line rules, asked while generating: a flawed line costs a regeneration, not a dialogue.
+        return Simulator(model, prompts, setup.world, self.opts,
+                         line_check=panel.line_flaws if cfg.line_check else None)
+
     async def variant(self, model: ChatModel, panel: Panel, prompts: PromptSet, state: VariantState) -> None:
         cfg = self.cfg
-        # The judges' per-line rules, asked while generating: a flawed line costs a regeneration, not a dialogue.
-        sim = Simulator(model, prompts, self.setup.world, self.opts,
-                        line_check=panel.line_flaws if cfg.line_check else None)
+        sim = self.simulator(model, panel, prompts)
         hub = Hub(prompts.name, path=Path(cfg.hub) / HUB_FILE if cfg.hub else None)
         hub.seed(Dialogue.from_dict(rec) for _, rec in self.run.scan()  # streamed: the hub keeps a bounded few
                  if rec.get("variant") == prompts.name and rec.get("status") == KEPT)

@@ -36,6 +36,9 @@ PLACEHOLDERS = {
     ("customer", "close"): {"text", "speaker", *_OFFER, *_WORDS},
     # Optional: the customer's closing request when the offer is over a budget the persona may not stretch.
     ("customer", "close_over"): {"text", "speaker", *_OFFER, *_WORDS},
+    # Optional, for --policy planned: the voice's system prompts (the scenario's own voice file otherwise).
+    ("planned", "salesperson"): {"seller", "store", "category", *_WORDS},
+    ("planned", "customer"): {"name", "needs", "personality", "behaviour", *_WORDS},
 }
 
 

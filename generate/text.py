@@ -141,6 +141,40 @@ def line_grammar(min_words: int = 0) -> str:
     ])
 
 
+# A word of the band grammar is one word to core.words.count_words: it starts with a letter or a digit, holds only
+# characters of that word class, and a "." or "," inside it is followed by digits ("8,900", "4.5", "ID.4"), so
+# "throughout.Its" cannot be written. No quotes, brackets, colons or dashes between words: a line is spoken words.
+# An amount of money is one of the line's `amounts` or nothing: no word may start with "$" otherwise.
+_BAND_CORE = "[A-Za-z0-9\\u00C0-\\u00FF] [A-Za-z0-9'%\\u00C0-\\u00FF\\u2019\\-]{0,15} ([.,] [0-9]+ [A-Za-z]{0,3}){0,2}"
+
+
+def _literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), overrun: int = 15,
+                 openers: Iterable[str] = ()) -> str:
+    """A llama.cpp GBNF grammar for one spoken paragraph of at least `min_words` words that ends a sentence.
+
+    The model may stop at any sentence end from `min_words` on; it must stop by `max_words + overrun`, and the line
+    is then cut back to its last sentence end within the band (a hard cap at `max_words` made the model cram its
+    last sentence into one word: "I'mSureSamir,10000,20000,5GMac."). Money is limited to `amounts`, so a line states
+    no price it was not given; with `openers` the line opens with one of them (what the rules know: an offer's
+    price, the decision in words) and the model writes the rest.
+    """
+    money = [_literal(a) for a in dict.fromkeys(amounts)]
+    opener = [_literal(o + " ") for o in dict.fromkeys(openers)]
+    lead = min((count_words(o) for o in openers), default=0)
+    head = "(" + " | ".join(opener) + ") " if opener else ""
+    return "\n".join([
+        f'root ::= {head}(w " "){{{max(0, min_words - 1 - lead)}}} (w " "){{0,{max_words + overrun - min_words}}} end',
+        "w ::= mid | end",
+        "mid ::= core [,;]?",
+        "end ::= core [.!?]",
+        f"core ::= {_BAND_CORE}" + (f" | {' | '.join(money)}" if money else ""),
+    ])
+
+
 def clean_line(text: str, own_names: tuple[str, ...] = (), other_names: tuple[str, ...] = ()) -> tuple[str, list[str]]:
     """Strip a leading role/name label, anything where the speaker starts writing the other side, and markup.
 

@@ -36,4 +36,5 @@ class ChatModel(Protocol):
         seed: int | None = None,
         stop: list[str] | None = None,
         grammar: str | None = None,  # GBNF; llama.cpp servers only (sent when supports_slots)
+        no_copy: bool = False,  # llama.cpp servers: penalise repeating word sequences of the context (DRY sampler)
     ) -> Completion: ...

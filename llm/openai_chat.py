@@ -41,6 +41,11 @@ class ChatStats:
     retry_causes: dict[str, int] = field(default_factory=dict)
 
 
+# llama.cpp's DRY sampler over the whole context: a run of more than 4 tokens that the prompt already holds is
+# penalised, growing with its length. A 1.5B model otherwise copied the other side's line as its own.
+DRY = {"dry_multiplier": 0.8, "dry_base": 1.75, "dry_allowed_length": 4, "dry_penalty_last_n": 4096}
+
+
 def is_loopback_url(url: str) -> bool:
     host = (urlparse(url).hostname or "").lower()
     if host == "localhost":
@@ -146,6 +151,7 @@ class OpenAIChat:
         seed: int | None = None,
         stop: list[str] | None = None,
         grammar: str | None = None,
+        no_copy: bool = False,
     ) -> Completion:
         """One chat completion; retried on transient failures, LLMError when they persist."""
         body: dict[str, Any] = {
@@ -168,6 +174,8 @@ class OpenAIChat:
                 body["id_slot"] = slot % self.n_slots if self.n_slots else slot
             if grammar:
                 body["grammar"] = grammar
+            if no_copy:
+                body.update(DRY)
 
         async def attempt() -> Any:
             self.stats.attempts += 1

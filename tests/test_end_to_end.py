@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from core.decisions import NO, YES, decision_words
 from core.dialogue import CUSTOMER, FAILED, KEPT, SALESPERSON
+from core.prices import find_money, same_amount
 from core.rundir import RunDir
 from core.words import count_words
 
@@ -51,10 +53,23 @@ def test_turns_alternate_and_respect_the_word_band(run_dir):
         assert all(a != b for a, b in zip(roles, roles[1:], strict=False))
         assert len(d.turns) <= 2 * 2
         for t in d.turns:
-            n = count_words(t.text)
-            assert 20 <= n <= 45 or "word_count_unmet" in t.notes, (n, t.notes)
+            # Planned lines are decoded under the band grammar: in the band, whatever the tiny model writes.
+            assert 20 <= count_words(t.text) <= 45, (count_words(t.text), t.notes)
             assert not t.text.lower().startswith(("salesperson:", "customer:"))
-        assert d.outcome is not None and (d.outcome.bought is not None or d.outcome.error)
+        assert d.outcome is not None and d.outcome.bought is not None
+
+
+def test_the_recorded_outcome_is_what_the_last_line_says(run_dir):
+    dialogues = [d for d in RunDir.open(run_dir).dialogues() if d.status != FAILED]
+    assert dialogues
+    for d in dialogues:
+        last = d.turns[-1]
+        said, _ = decision_words().in_text(last.text)
+        assert last.role == CUSTOMER and said in (YES, NO), last.text
+        assert d.outcome.bought is (said == YES)
+        if d.outcome.bought:
+            assert any(same_amount(m.value, d.outcome.price) for m in find_money(last.text))
+        assert d.extra["policy"] == "planned" and d.extra["moves"][-1]["act"] in ("accept", "decline")
 
 
 def test_usage_is_counted_and_the_slot_prefix_is_reused(run_dir):
@@ -66,7 +81,8 @@ def test_usage_is_counted_and_the_slot_prefix_is_reused(run_dir):
 
 def test_csv_and_car_dealer_outputs(run_dir):
     dialogues = RunDir.open(run_dir).dialogues()
-    kept = [d for d in dialogues if d.status == KEPT]
+    # The outputs hold the first --num-dialogues kept, by index: with 2 in flight a third may be kept too.
+    kept = sorted((d for d in dialogues if d.status == KEPT), key=lambda d: d.index)[:2]
     with open(run_dir / "sales_conversations.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:3] == ["Salesman", "User", "Timestamp"]

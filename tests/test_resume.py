@@ -67,6 +67,11 @@ def killed_run(args: list[str], out: Path, sig: int = signal.SIGKILL) -> subproc
     return proc
 
 
+def policy_for(few_shot: int) -> dict[str, str]:
+    """Exemplars are shown only under the free policy; the runs without them use the planned default."""
+    return {"policy": "free"} if few_shot else {}
+
+
 def csv_without_timestamps(run: Path) -> list[list[str]]:
     with open(run / "sales_conversations.csv", newline="") as fh:
         rows = list(csv.reader(fh))
@@ -92,7 +97,8 @@ def reference_runs(server, weights, tmp_path_factory) -> dict[tuple[int, int], P
     runs = {}
     for few_shot, concurrency in ((0, 1), (0, 3), (2, 1)):
         out = tmp_path_factory.mktemp("reference") / "run"
-        proc = run_cli(fake_run_args(server.url, out, weights, few_shot=few_shot, concurrency=concurrency, **FLAGS))
+        proc = run_cli(fake_run_args(server.url, out, weights, few_shot=few_shot, concurrency=concurrency, **FLAGS,
+                         **policy_for(few_shot)))
         assert proc.returncode == 0, proc.stderr[-2000:]
         runs[few_shot, concurrency] = out
     return runs
@@ -109,7 +115,8 @@ def test_resume_after_kill_equals_an_uninterrupted_run(few_shot, concurrency, te
     ref = reference_runs[few_shot, concurrency]
     ref_recs = {r["id"]: r for r in records(ref)}
     out = tmp_path / "run"
-    args = fake_run_args(server.url, out, weights, few_shot=few_shot, concurrency=concurrency, **FLAGS)
+    args = fake_run_args(server.url, out, weights, few_shot=few_shot, concurrency=concurrency, **FLAGS,
+                         **policy_for(few_shot))
     killed_run(args, out)
 
     before = records(out)

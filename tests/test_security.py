@@ -143,27 +143,48 @@ def test_a_prompt_with_an_attribute_placeholder_stops_the_cli(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_catalog_text_that_looks_like_code_or_placeholders_is_sent_verbatim(fault_server, tmp_path):
-    marker = tmp_path / "PWNED"
-    payload = (f"{{seller_name.__class__}} {{catalog_facts}} {{{{x}}}} __import__('os').system('touch {marker}') "
-               "${7*7} {{7*7}}")
+def run_with_catalog(fault_server, tmp_path, edit, **flags) -> list[dict]:
+    """A one-dialogue run on a catalog changed by `edit(product)`; the request bodies the server saw."""
     catalog = json.loads((ROOT / "data" / "catalog.json").read_text())
     for p in catalog["products"]:
-        p["policies"]["note"] = payload
-        p["features"] = [*p["features"], "{__import__}"]
+        edit(p)
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(catalog), encoding="utf-8")
     srv = fault_server()
     record_all_requests(srv)
-    out = tmp_path / "run"
-    proc = run_cli(fake_run_args(srv.url, out, rules_weights(tmp_path), catalog=path, num_dialogues=1,
-                                 max_attempts=1, max_exchanges=1))
+    proc = run_cli(fake_run_args(srv.url, tmp_path / "run", rules_weights(tmp_path), catalog=path, num_dialogues=1,
+                                 max_attempts=1, **flags))
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
-    systems = [m["content"] for body in srv.recent for m in body["messages"] if m["role"] == "system"]
+    return list(srv.recent)
+
+
+def test_catalog_text_that_looks_like_code_or_placeholders_is_sent_verbatim(fault_server, tmp_path):
+    marker = tmp_path / "PWNED"
+    payload = (f"{{seller_name.__class__}} {{catalog_facts}} {{{{x}}}} __import__('os').system('touch {marker}') "
+               "${7*7} {{7*7}}")
+
+    def edit(p):
+        p["policies"]["note"] = payload
+        p["features"] = [*p["features"], "{__import__}"]
+
+    bodies = run_with_catalog(fault_server, tmp_path, edit, max_exchanges=1, policy="free")
+    systems = [m["content"] for body in bodies for m in body["messages"] if m["role"] == "system"]
     seller = [s for s in systems if "Note: " in s]
     assert seller, "the salesperson prompt did not carry the catalog facts"
     for text in seller:
         assert payload in text  # exactly as written: nothing substituted, unescaped or evaluated
         assert "{__import__}" in text
         assert "<class" not in text
+    assert not marker.exists()
+
+
+def test_planned_briefs_carry_catalog_text_verbatim(fault_server, tmp_path):
+    """Under the planned policy catalog facts reach the model inside the move's brief: as values, never templates."""
+    marker = tmp_path / "PWNED"
+    payload = f"{{seller.__class__}} {{facts}} {{{{x}}}} __import__('os').system('touch {marker}') ${{7*7}}"
+    bodies = run_with_catalog(fault_server, tmp_path, lambda p: p.update(features=[payload]), max_exchanges=2,
+                              max_retries=0)
+    asked = [m["content"] for body in bodies for m in body["messages"] if m["role"] == "user"]
+    assert any(payload in text for text in asked), "no brief carried the catalog feature"
+    assert not any("<class" in text for text in asked)
     assert not marker.exists()

@@ -1,0 +1,133 @@
+"""The voice: the LLM writes one planned move as one line, in the speaker's persona, inside the word band.
+
+On servers that take a grammar the line is decoded under `band_grammar`, so it is in the band at its first try;
+elsewhere it is trimmed to the last sentence end inside the band and resampled when it cannot be. The scenario's
+check says whether the line carries its move (the product named, the price exact, the decision said) and nothing
+beyond it; a line that does not is written again, at most `retries` times, and the try with fewest problems stays.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+
+from core.dialogue import Usage
+from core.words import count_words
+from generate.moves import Move
+from generate.simulator import SimulationError
+from generate.text import (
+    band_grammar,
+    clean_line,
+    cut_fragment,
+    is_narration,
+    is_refusal,
+    ngram_overlap,
+    trim_to_words,
+)
+from llm.base import ChatModel
+
+
+@dataclass
+class Speaker:
+    """One side's conversation as its voice sees it, kept on its own KV-cache slot so each turn only processes the
+    new tokens: the system prompt, then each line it heard with its next move, and each line it said."""
+
+    role: str
+    name: str
+    slot: int | None
+    messages: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Line:
+    text: str
+    usage: Usage
+    attempts: int
+    notes: list[str]
+
+
+@dataclass
+class VoiceOptions:
+    min_words: int = 50
+    max_words: int = 75
+    retries: int = 2  # tries after the first when a line misses its move
+    temperature: float | None = None
+    top_p: float | None = None
+    tokens_per_word: float = 2.4  # generation budget per allowed word; a grammar ends the line before it
+    overrun: int = 15  # words a grammar lets a line run past the band before it must end; then cut back
+    grammar: bool = True  # on servers that take one (llama.cpp)
+    no_copy: bool = True  # on llama.cpp servers, the DRY sampler against copying the context
+    max_overlap: float = 0.5  # share of a line's 4-grams said before, above which it is a loop
+
+
+class Voice:
+    def __init__(self, model: ChatModel, opts: VoiceOptions):
+        self.model, self.opts = model, opts
+        self.grammar = opts.grammar and model.supports_slots
+
+    def _problems(self, text: str, earlier: list[str], move_problems: list[str], other_role: str) -> list[str]:
+        o = self.opts
+        words = count_words(text)
+        out = list(move_problems)
+        if not o.min_words <= words <= o.max_words:
+            out.append(f"{words} words, outside {o.min_words}-{o.max_words}")
+        if is_refusal(text):
+            out.append("an assistant's refusal")
+        if ngram_overlap(text, earlier) > o.max_overlap:
+            out.append("repeats earlier lines")
+        if is_narration(text) or f"the {other_role}" in text.lower():
+            out.append(f"talks about the {other_role} instead of to them")
+        return out
+
+    def _fit(self, raw: str, own: str, other: str) -> tuple[str, list[str]]:
+        """The line without labels or the other side's words, cut to the band at a sentence end where it overran."""
+        o = self.opts
+        text, notes = clean_line(raw, (own,), (other,))
+        text, cut = cut_fragment(text)
+        notes += ["fragment_cut"] * cut
+        if count_words(text) > o.max_words:
+            trimmed = trim_to_words(text, o.max_words, o.min_words)
+            if trimmed is not None:
+                text = trimmed
+                notes.append("trimmed")
+        return text, notes
+
+    async def say(self, speaker: Speaker, other: Speaker, move: Move, prompt: str, earlier: list[str],
+                  check, rng: random.Random, amounts: list[str] = ()) -> Line:
+        """Write `move`; `prompt` (the heard line and the brief) is appended to the speaker's conversation, and the
+        line kept is appended as what it said. `check(text)` gives the move's problems with a candidate line."""
+        o = self.opts
+        speaker.messages.append({"role": "user", "content": prompt})
+        usage, notes = Usage(), []
+        best: tuple[int, str, list[str]] | None = None
+        attempts = 0
+        for attempt in range(o.retries + 1):
+            attempts = attempt + 1
+            temperature = None if o.temperature is None else min(1.2, o.temperature + 0.1 * attempt)
+            # The last try may not run past the band at all: its line is in the band whatever the model does.
+            overrun = o.overrun if attempt < o.retries else 0
+            grammar = band_grammar(o.min_words, o.max_words, amounts, overrun, move.openers) if self.grammar else None
+            c = await self.model.complete(speaker.messages, max_tokens=int((o.max_words + overrun) * o.tokens_per_word),
+                                          temperature=temperature, top_p=o.top_p, slot=speaker.slot,
+                                          seed=rng.randrange(2**31), grammar=grammar,
+                                          no_copy=o.no_copy)
+            usage.add(c.usage)
+            text, fixes = self._fit(c.text, speaker.name, other.name)
+            notes += [f for f in fixes if f not in notes]
+            problems = self._problems(text, earlier, check(text) if text else ["no words"], other.role)
+            if text.lower().startswith(speaker.name.lower() + ","):
+                problems.append("addresses itself by its own name")
+            if re.search(rf"\bI(?:'m| am) {re.escape(other.name)}\b", text, re.I):
+                problems.append(f"speaks as {other.name}")
+            if best is None or len(problems) < len(best[2]):
+                best = (attempt, text, problems)
+            if not problems:
+                break
+            notes.append("rewritten: " + "; ".join(problems))
+        assert best is not None
+        _, text, problems = best
+        if not text:
+            raise SimulationError(f"the {speaker.role} model returned no usable text in {attempts} tries")
+        notes += [f"unmet: {p}" for p in problems]
+        speaker.messages.append({"role": "assistant", "content": text})
+        return Line(text, usage, attempts, notes)

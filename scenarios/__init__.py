@@ -1,0 +1,25 @@
+"""Scenarios: one folder per domain (its world data, policies, voice prompts); the entry point picks one by name."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from core.errors import InputError
+
+# name -> factory(setup-like object with catalog, persona config, world) -> generate.moves.Scenario
+_REGISTRY: dict[str, Callable[..., Any]] = {}
+
+
+def register(name: str):
+    def add(factory: Callable[..., Any]) -> Callable[..., Any]:
+        _REGISTRY[name] = factory
+        return factory
+    return add
+
+
+def scenario(name: str, **kwargs: Any) -> Any:
+    import scenarios.sales  # noqa: F401  (registers itself)
+
+    if name not in _REGISTRY:
+        raise InputError(f"Unknown scenario {name!r} (known: {', '.join(sorted(_REGISTRY))}).")
+    return _REGISTRY[name](**kwargs)

@@ -1,0 +1,261 @@
+"""One planned sale: the two policies take turns deciding acts, each act becomes a brief for the voice, and each
+line is checked against its act (the product named, the price exact, the decision said, nothing beyond its facts).
+"""
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+from core.catalog import Catalog
+from core.decisions import NO, YES, decision_words
+from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product
+from core.mentions import ProductIndex, core_name
+from core.prices import find_money, same_amount
+from generate.catalog_facts import money
+from generate.moves import Move
+from scenarios.sales.policy import Act, CustomerPolicy, SellerPolicy, has_feature
+
+VOICE_FILE = Path(__file__).resolve().parent / "voice.toml"
+# Acts whose line must name their product and state their price exactly (the rest may refer to "it").
+_NAMES_PRICE = {"recommend", "feature_switch", "cheaper", "discount", "compare", "accept"}
+_DIGITS = re.compile(r"(?<![\w$.,])\d[\d,]*(?:\.\d+)?")
+# A spec key's unit suffix, as it is said.
+_UNITS = {"miles": "miles", "lb": "lb", "in": "inches", "hours": "hours", "mah": "mAh", "gb": "GB", "tb": "TB",
+          "kw": "kW", "kwh": "kWh", "mph": "mph", "g": "grams", "l": "liters", "qt": "quarts", "w": "watts",
+          "bar": "bar", "rpm": "rpm", "s": "seconds", "min": "minutes", "minutes": "minutes", "ft": "feet",
+          "percent": "percent", "aw": "AW", "days": "days", "months": "months"}
+
+
+def _article(phrase: str) -> str:
+    return f"{'an' if phrase[:1].lower() in 'aeiou' else 'a'} {phrase}"
+
+
+def spec_text(key: str, value: Any) -> str:
+    """'mileage_miles', 104000 -> 'mileage 104,000 miles'; 'monthly_price_usd', 9.99 -> 'monthly price $9.99'."""
+    parts = key.split("_")
+    if parts[-1] == "usd" and isinstance(value, int | float):
+        return f"{' '.join(parts[:-1])} {money(value)}"
+    if isinstance(value, bool):
+        return f"{' '.join(parts)}: {'yes' if value else 'no'}"
+    shown = f"{value:,}" if isinstance(value, int) else str(value)
+    if len(parts) > 1 and parts[-1] in _UNITS:
+        return f"{' '.join(parts[:-1])} {shown} {_UNITS[parts[-1]]}"
+    return f"{' '.join(parts)} {shown}"
+
+
+class SalesEpisode:
+    def __init__(self, dialogue: Dialogue, lot: list[Product], alternatives: list[Product], catalog: Catalog,
+                 index: ProductIndex, texts: dict[str, Any], seller: str, store: str, behaviour: str,
+                 limit: float, seed: str, max_exchanges: int, word_band: tuple[int, int]):
+        assert dialogue.product is not None
+        self.d, self.texts, self.index = dialogue, texts, index
+        self.products = {p.name: p for p in catalog.products}
+        self.rng = random.Random(f"{seed}:plan")
+        self.max_exchanges, self.band = max_exchanges, word_band
+        self.seller_name, self.store, self.behaviour = seller, store, behaviour
+        self.seller = SellerPolicy(lot, dialogue.product, random.Random(f"{seed}:seller"))
+        self.customer = CustomerPolicy(dialogue.persona, limit, random.Random(f"{seed}:customer"), max_exchanges,
+                                       alternatives)
+        self.acts: list[Act] = []
+        self.exchange = 0
+
+    # --- the voice's prompts ---------------------------------------------------------------------------------
+
+    def name(self, role: str) -> str:
+        return self.seller_name if role == SALESPERSON else self.d.persona.name
+
+    def system(self, role: str) -> str:
+        p, (lo, hi) = self.d.persona, self.band
+        if role == SALESPERSON:
+            return self.texts["system"][role].format(seller=self.seller_name, store=self.store, category=p.category,
+                                                     min_words=lo, max_words=hi)
+        return self.texts["system"][role].format(name=p.name, needs=p.needs or _article(p.category),
+                                                 personality=p.personality, behaviour=self.behaviour.capitalize(),
+                                                 min_words=lo, max_words=hi)
+
+    def prompt(self, move: Move, heard: str | None) -> str:
+        frames = self.texts["frame"]
+        if heard is None:
+            return frames["first"].format(brief=move.brief)
+        return frames[move.role].format(heard=heard, brief=move.brief)
+
+    # --- the policies ----------------------------------------------------------------------------------------
+
+    def next_move(self, role: str) -> Move:
+        if role == SALESPERSON:
+            self.exchange += 1
+            last = self.exchange >= self.max_exchanges
+            act = self.seller.greet() if not self.acts else self.seller.respond(self.acts[-1], self.exchange, last)
+        elif self.exchange == 1:
+            act = self.customer.state_needs()
+        else:
+            act = self.customer.respond(self.exchange, self.exchange >= self.max_exchanges)
+        move = Move(role=role, act=act.act, brief=self._brief(act), slots=dict(act.slots),
+                    final=act.final and role == CUSTOMER)
+        openers = self.texts["openers"]
+        key = act.act if act.act in openers else "final" if act.final and role == SALESPERSON else None
+        if act.act == "ask_discount":  # the amount the customer names, if any, is said in the opening words
+            key = "ask_counter" if act.slots.get("counter") else "ask_budget" if act.slots.get("budget") else key
+        if key is not None:
+            move.openers = [o.format(**self._values(act)) for o in openers[key]]
+        return move
+
+    def _required(self, move: Move) -> list[float]:
+        """The amounts the line must state: the move's own price, the customer's counter-offer or budget."""
+        s = move.slots
+        out = [s["price"]] if s.get("price") is not None and (
+            move.act in _NAMES_PRICE or move.act in ("discount", "cheaper")
+            or (move.role == SALESPERSON and self.exchange >= self.max_exchanges)) else []
+        return out + [s[k] for k in ("counter", "budget") if move.role == CUSTOMER and s.get(k)]
+
+    def heard(self, move: Move, text: str) -> None:
+        act = Act(move.role, move.act, move.slots, move.final)
+        self.acts.append(act)
+        self.seller.observe(act)
+        self.customer.observe(act, self.products)
+
+    def outcome(self) -> Outcome:
+        last = self.acts[-1] if self.acts else None
+        if last is None or last.act not in ("accept", "decline"):
+            return Outcome(bought=None, error="the dialogue ended without a decision")
+        if last.act == "decline":
+            return Outcome(bought=False, raw=f"planned: decline ({last.slots.get('reason')})")
+        p = self.products[last.slots["product"]]
+        return Outcome(bought=True, product_id=p.id, product_name=p.name, price=float(last.slots["price"]),
+                       raw="planned: accept")
+
+    def product_in_play(self) -> Product | None:
+        """The product the close was about (the one finally offered)."""
+        name = self.customer.product
+        return self.products.get(name) if name else None
+
+    # --- briefs ----------------------------------------------------------------------------------------------
+
+    def _facts(self, p: Product, focus: list[str] | None = None, n_specs: int = 2) -> str:
+        """A few catalog facts of `p` for one line: the must-haves in question first, then some specs."""
+        specs = list(p.specs.items())
+        self.rng.shuffle(specs)
+        shown = [f for f in (focus or []) if has_feature(p, f)]
+        others = [f for f in p.features if f not in shown]
+        self.rng.shuffle(others)
+        items = [spec_text(k, v) for k, v in specs[:n_specs]] + (shown + others)[:2]
+        return "; ".join(items)
+
+    def _values(self, act: Act) -> dict[str, Any]:
+        """The move's slots as said: names, amounts."""
+        s = act.slots
+        product = self.products.get(s.get("product") or "")
+        values = {"product": core_name(product) if product else "",
+                  "counter": money(s["counter"]) if s.get("counter") is not None else "",
+                  "budget": money(s["budget"]) if s.get("budget") is not None else "",
+                  "price": money(s["price"]) if s.get("price") is not None else "",
+                  "old_price": money(s["old_price"]) if s.get("old_price") is not None else "",
+                  "feature": s.get("feature") or ""}
+        if s.get("instead_of"):
+            values["instead_of"] = core_name(self.products[s["instead_of"]])
+        if s.get("alt"):
+            alt = self.products[s["alt"]]
+            values.update(alt=core_name(alt), alt_price=money(alt.price))
+        return values
+
+    def _brief(self, act: Act) -> str:
+        """The move as the voice is asked for it: its points, in order, with their facts."""
+        t = self.texts[act.role]
+        s, p = act.slots, self.d.persona
+        product = self.products.get(s.get("product") or "")
+        values: dict[str, Any] = {"product": core_name(product) if product else "", "seller": self.seller_name,
+                                  "store": self.store, "a_category": _article(p.category),
+                                  "price": money(s["price"]) if s.get("price") is not None else ""}
+        if act.role == SALESPERSON:
+            focus = list(s.get("met") or []) + ([s["feature"]] if s.get("feature") else [])
+            values["facts"] = self._facts(product, focus) if product is not None else ""
+            values["need"] = self.seller.said.get("needs") or "what they need"
+            values["why"] = (t["why_no_type"].format(no_type=s["no_type"]) + "; " if s.get("no_type") else "") + \
+                (t["why_met"].format(met=", ".join(s["met"])) if s.get("met") else "")
+            values.update({k: s[k] for k in ("feature", "policy") if s.get(k)})
+            if s.get("policy") and product is not None:
+                values["policy_text"] = product.policies.get(s["policy"], "ask the store for details")
+            if s.get("instead_of"):
+                values["instead_of"] = core_name(self.products[s["instead_of"]])
+            if s.get("old_price") is not None:
+                values["old_price"] = money(s["old_price"])
+            if s.get("alt"):
+                alt = self.products[s["alt"]]
+                values.update(alt=core_name(alt), alt_price=money(alt.price), alt_facts=self._facts(alt, n_specs=1))
+            values["ask"] = t["final"].format(**values) if act.final else t["ask"]
+        else:
+            values["mood"] = t["mood"].format(personality=p.personality, behaviour=self.behaviour)
+            values.update(needs=p.needs, must_haves=", ".join(s.get("must_haves") or []) or "nothing special")
+            values["wants"] = "; ".join(x for x in [t["type"].format(a_type=_article(s["type"])) if s.get("type")
+                                                    else "", t["brand"].format(brand=s["brand"]) if s.get("brand")
+                                                    else ""] if x)
+            values["budget"] = t["budget_said"].format(budget=money(s["budget"])) if s.get("budget") else ""
+            values.update({k: s[k] for k in ("feature", "policy") if s.get(k)})
+            if s.get("alt"):
+                values["alt"] = core_name(self.products[s["alt"]])
+            if act.act == "decline":
+                values["reason"] = self.texts["reasons"][s["reason"]].format(features=s.get("features") or "",
+                                                                              price=values["price"])
+        points = [pt.format(**values) for pt in t[act.act]]
+        return "\n".join(f"- {pt}" for pt in points if pt)
+
+    def amounts(self, move: Move, earlier: list[str]) -> list[str]:
+        """The amounts of money the line may state: the seller only those of its brief (given the customer's
+        counter-offer too, the 1.5B seller offered it as its own price); the customer also those just said to it."""
+        said = earlier[-1:] if move.role == CUSTOMER else []
+        return [money(m.value) for t in [move.brief, *move.openers, *said] for m in find_money(t)]
+
+    # --- the check -------------------------------------------------------------------------------------------
+
+    def check(self, move: Move, text: str, earlier: list[str]) -> list[str]:
+        """What the line lacks of its move or says beyond it; [] when it carries the move and nothing else."""
+        s, problems = move.slots, []
+        mentions = self.index.find(text)
+        named = {p.id for m in mentions for p in m.products}
+        in_play = {self.products[n].id for k in ("product", "alt", "instead_of") if (n := s.get(k))}
+        in_play |= {p.id for t in earlier for p in self.index.named(t)}
+        for k in ("product", "alt"):
+            p = self.products.get(s.get(k) or "")
+            must = (k == "product" and move.act in _NAMES_PRICE) or (k == "alt" and move.act in ("compare",
+                                                                                                 "ask_compare"))
+            if p is not None and must and p.id not in named:
+                problems.append(f"does not name the {core_name(p)}")
+        for m in mentions:  # a mention may fit several products ("Ford F-150 XLT"): one of them in play will do
+            if not any(p.id in in_play for p in m.products):
+                problems.append(f"names the {m.text}, which is not in play")
+        # Money: only the amounts the line may state (amounts()), the move's own price said exactly.
+        given = [m.value for a in self.amounts(move, earlier) for m in find_money(a)]
+        for m in find_money(text):
+            if not any(same_amount(m.value, g) for g in given):
+                problems.append(f"states {m.text}, which no one gave")
+        amounts = [m.value for m in find_money(text)]
+        for x in dict.fromkeys(self._required(move)):
+            if not any(same_amount(x, a) for a in amounts):
+                problems.append(f"does not state {money(x)}")
+        # Other figures: only those of its facts, of the talk so far or of the speaker's own needs.
+        names = [n for k in ("product", "alt", "instead_of") if (n := s.get(k))]
+        context = " ".join([move.brief, *move.openers, *earlier, *names,
+                            self.d.persona.needs if move.role == CUSTOMER else ""])
+        allowed = {_num(x) for x in _DIGITS.findall(context)}
+        money_spans = [(m.start, m.end) for m in find_money(text)]
+        for m in _DIGITS.finditer(text):
+            if any(a <= m.start() < b for a, b in money_spans):
+                continue
+            if _num(m.group(0)) not in allowed:
+                problems.append(f"says {m.group(0).rstrip('.,')}, which its facts do not give")
+        # The decision in words: the customer's last line says the policy's decision, and no earlier line says yes.
+        words = decision_words()
+        said = words.in_text(text)[0]
+        if move.act == "accept" and not (said == YES and words.decides(text)):
+            problems.append("does not say plainly that they buy")
+        elif move.act == "decline" and not (said == NO and words.decides(text)):
+            problems.append("does not say plainly that they pass")
+        elif move.role == CUSTOMER and move.act not in ("accept", "decline") and said == YES:
+            problems.append("says yes before the decision")
+        return list(dict.fromkeys(problems))
+
+
+def _num(token: str) -> str:
+    return token.rstrip(".,").replace(",", "")
