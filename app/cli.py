@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--max-exchanges", type=int, help="salesperson/customer exchanges at most (default 5)")
     d.add_argument("--min-words", type=int, help="words per response at least (default 50)")
     d.add_argument("--max-words", type=int, help="words per response at most (default 75)")
-    d.add_argument("--max-retries", type=int, help="regenerations of an out-of-band response (default 2)")
+    d.add_argument("--max-retries", type=int,
+                   help="rewrites of a line that misses its move or the band (default 1 planned, 2 free)")
     d.add_argument("--no-line-check", dest="line_check", action="store_false",
                    help="keep lines the judges would object to (repetition, catalog contradictions) instead of "
                         "repairing or regenerating them")

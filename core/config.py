@@ -34,7 +34,7 @@ class RunConfig:
     max_exchanges: int = 5
     min_words: int = 50
     max_words: int = 75
-    max_retries: int = 2
+    max_retries: int | None = None  # None: 1 planned (the voice's one retry), 2 free
     line_check: bool = True  # the judges' per-line rules (repetition, catalog contradictions) at generation
     line_grammar: bool = True  # llama.cpp servers: decode lines under generate.text.line_grammar
     # world and prompts
@@ -66,6 +66,8 @@ class RunConfig:
         return self.concurrency or (32 if self.base_url else 4)
 
     def validate(self) -> RunConfig:
+        if self.max_retries is None:
+            self.max_retries = 1 if self.policy == "planned" else 2
         if self.llm_judge is None:
             self.llm_judge = bool(self.base_url or self.judge_base_url)
         def need(ok: bool, msg: str) -> None:

@@ -50,11 +50,11 @@ class Line:
 class VoiceOptions:
     min_words: int = 50
     max_words: int = 75
-    retries: int = 2  # tries after the first when a line misses its move
+    retries: int = 1  # tries after the first when a line misses its move
     temperature: float | None = None
     top_p: float | None = None
     tokens_per_word: float = 2.4  # generation budget per allowed word; a grammar ends the line before it
-    overrun: int = 15  # words a grammar lets a line run past the band before it must end; then cut back
+    overrun: int = 10  # words a grammar lets a line run past the band before it must end; then cut back
     grammar: bool = True  # on servers that take one (llama.cpp)
     no_copy: bool = True  # on llama.cpp servers, the DRY sampler against copying the context
     max_overlap: float = 0.5  # share of a line's 4-grams said before, above which it is a loop
