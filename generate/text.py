@@ -163,11 +163,14 @@ def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), ov
     price, the decision in words) and the model writes the rest.
     """
     money = [_literal(a) for a in dict.fromkeys(amounts)]
-    opener = [_literal(o + " ") for o in dict.fromkeys(openers)]
-    lead = min((count_words(o) for o in openers), default=0)
-    head = "(" + " | ".join(opener) + ") " if opener else ""
+    span = max_words + overrun - min_words
+
+    def body(lead: int) -> str:  # the words after an opener of `lead` words
+        return f'(w " "){{{max(0, min_words - 1 - lead)}}} (w " "){{0,{span}}} end'
+
+    heads = [f"{_literal(o + ' ')} {body(count_words(o))}" for o in dict.fromkeys(openers)] or [body(0)]
     return "\n".join([
-        f'root ::= {head}(w " "){{{max(0, min_words - 1 - lead)}}} (w " "){{0,{max_words + overrun - min_words}}} end',
+        "root ::= " + " | ".join(heads),
         "w ::= mid | end",
         "mid ::= core [,;]?",
         "end ::= core [.!?]",

@@ -92,6 +92,14 @@ class Voice:
                 notes.append("trimmed")
         return text, notes
 
+    @staticmethod
+    def _addresses_itself(text: str, name: str) -> bool:
+        """The speaker's own name used other than to introduce itself ("Hello, Mateo!" said by Mateo)."""
+        own = re.escape(name)
+        uses = len(re.findall(rf"\b{own}\b", text))
+        intros = len(re.findall(rf"\b(?:I'm|I am|name is|it's|this is|me,)\s+{own}\b", text, re.I))
+        return uses > intros
+
     async def say(self, speaker: Speaker, other: Speaker, move: Move, prompt: str, earlier: list[str],
                   check, rng: random.Random, amounts: list[str] = ()) -> Line:
         """Write `move`; `prompt` (the heard line and the brief) is appended to the speaker's conversation, and the
@@ -115,8 +123,8 @@ class Voice:
             text, fixes = self._fit(c.text, speaker.name, other.name)
             notes += [f for f in fixes if f not in notes]
             problems = self._problems(text, earlier, check(text) if text else ["no words"], other.role)
-            if text.lower().startswith(speaker.name.lower() + ","):
-                problems.append("addresses itself by its own name")
+            if self._addresses_itself(text, speaker.name):
+                problems.append("addresses someone by its own name")
             if re.search(rf"\bI(?:'m| am) {re.escape(other.name)}\b", text, re.I):
                 problems.append(f"speaks as {other.name}")
             if best is None or len(problems) < len(best[2]):

@@ -147,7 +147,9 @@ class SalesEpisode:
         """The move's slots as said: names, amounts."""
         s = act.slots
         product = self.products.get(s.get("product") or "")
-        values = {"product": core_name(product) if product else "",
+        values = {"product": core_name(product) if product else "", "seller": self.seller_name, "store": self.store,
+                  "needs": self.d.persona.needs or _article(self.d.persona.category),
+                  "policy": s.get("policy") or "",
                   "counter": money(s["counter"]) if s.get("counter") is not None else "",
                   "budget": money(s["budget"]) if s.get("budget") is not None else "",
                   "price": money(s["price"]) if s.get("price") is not None else "",

@@ -87,8 +87,9 @@ class SellerPolicy:
         if brand and p.brand == brand:
             s += 1.5
         s += 2 * sum(has_feature(p, f) for f in self.said.get("must_haves", []))
-        if budget:
-            s += 3 if p.price <= budget else 1.5 if floor_of(p) <= budget else 0
+        if budget:  # a product it cannot pay even at the floor is no fit, whatever its features (a $80,450 Porsche
+            # was recommended to a $10,000 buyer for its leather seats and sunroof)
+            s += 4 if p.price <= budget else 2 if floor_of(p) <= budget else -6
         return s + 0.5 * (p.id == self.first.id)  # the product the customer came in for, other things equal
 
     def _offer(self, p: Product, price: float | None = None) -> None:

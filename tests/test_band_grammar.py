@@ -1,0 +1,31 @@
+"""The band grammar on a real llama.cpp server: a planned line opens with one of its openers, states no amount but
+those allowed, and stops inside the band at a sentence end; on the last try it cannot run past the band."""
+from __future__ import annotations
+
+from core.prices import find_money
+from core.words import count_words, ends_sentence
+from generate.text import band_grammar
+from llm.openai_chat import OpenAIChat
+
+ASK = [{"role": "system", "content": "You are Sam, a salesperson in a laptop shop. Answer in 3 to 5 sentences."},
+       {"role": "user", "content": "I need a light laptop for college. What do you have, and how much is it? "
+                                   "My friend paid $350 for hers."}]
+OPENERS = ["The Acer Swift Go at $699 is", "I'd suggest the Acer Swift Go at $699, because"]
+
+
+async def test_lines_open_as_told_and_state_only_the_allowed_amounts(embedded_tiny):
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+        for seed in range(4):
+            c = await chat.complete(ASK, max_tokens=200, seed=seed, slot=0,
+                                    grammar=band_grammar(25, 40, ["$649"], overrun=10, openers=OPENERS))
+            assert c.text.startswith(tuple(OPENERS)), c.text
+            assert {m.text for m in find_money(c.text)} <= {"$699", "$649"}, c.text  # never the $350 it heard
+            assert 25 <= count_words(c.text) <= 50 and ends_sentence(c.text), (count_words(c.text), c.text)
+            assert "\n" not in c.text and '"' not in c.text and ":" not in c.text
+
+
+async def test_without_overrun_the_line_is_in_the_band(embedded_tiny):
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+        for seed in range(3):
+            c = await chat.complete(ASK, max_tokens=200, seed=seed, slot=1, grammar=band_grammar(20, 30, overrun=0))
+            assert 20 <= count_words(c.text) <= 30 and ends_sentence(c.text), (count_words(c.text), c.text)
