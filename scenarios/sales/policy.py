@@ -231,7 +231,11 @@ class CustomerPolicy:
         return Act(CUSTOMER, "state_needs", slots)
 
     def respond(self, exchange: int, last: bool) -> Act:
-        if not (last or exchange >= self.patience):
+        unconfirmed = self.product is not None and any(
+            f not in self.known.get(self.product, {}) for f in self.p.preferred_features)
+        # Past its patience a customer still asks about a must-have no one confirmed: it does not buy blind (an
+        # impatient buyer of a truck "with heated seats" took one whose seats no one mentioned).
+        if not last and (exchange < self.patience or unconfirmed):
             ask = self._next_question()
             if ask is not None:
                 return ask
