@@ -65,7 +65,9 @@ class Voice:
         self.model, self.opts = model, opts
         self.grammar = opts.grammar and model.supports_slots
 
-    def _problems(self, text: str, earlier: list[str], move_problems: list[str], other_role: str) -> list[str]:
+    def _problems(self, text: str, earlier: list[str], move_problems: list[str], speaker: Speaker,
+                  other: Speaker) -> list[str]:
+        """What is wrong with a candidate line: its move's problems, then the band, refusals, loops and roles."""
         o = self.opts
         words = count_words(text)
         out = list(move_problems)
@@ -75,8 +77,12 @@ class Voice:
             out.append("an assistant's refusal")
         if ngram_overlap(text, earlier) > o.max_overlap:
             out.append("repeats earlier lines")
-        if is_narration(text) or f"the {other_role}" in text.lower():
-            out.append(f"talks about the {other_role} instead of to them")
+        if is_narration(text) or f"the {other.role}" in text.lower():
+            out.append(f"talks about the {other.role} instead of to them")
+        if self._addresses_itself(text, speaker.name):
+            out.append("addresses someone by its own name")
+        if re.search(rf"\bI(?:'m| am) {re.escape(other.name)}\b", text, re.I):
+            out.append(f"speaks as {other.name}")
         return out
 
     def _fit(self, raw: str, own: str, other: str) -> tuple[str, list[str]]:
@@ -122,11 +128,7 @@ class Voice:
             usage.add(c.usage)
             text, fixes = self._fit(c.text, speaker.name, other.name)
             notes += [f for f in fixes if f not in notes]
-            problems = self._problems(text, earlier, check(text) if text else ["no words"], other.role)
-            if self._addresses_itself(text, speaker.name):
-                problems.append("addresses someone by its own name")
-            if re.search(rf"\bI(?:'m| am) {re.escape(other.name)}\b", text, re.I):
-                problems.append(f"speaks as {other.name}")
+            problems = self._problems(text, earlier, check(text) if text else ["no words"], speaker, other)
             if best is None or len(problems) < len(best[2]):
                 best = (attempt, text, problems)
             if not problems:

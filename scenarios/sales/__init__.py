@@ -10,7 +10,7 @@ from typing import Any
 from core.catalog import Catalog
 from core.dialogue import Dialogue, Product
 from core.files import read_toml
-from core.mentions import ProductIndex
+from core.mentions import product_index
 from scenarios import register
 from scenarios.sales.episode import VOICE_FILE, SalesEpisode
 
@@ -32,7 +32,7 @@ class SalesScenario:
     name: str = "sales"
 
     def __post_init__(self) -> None:
-        self.index = ProductIndex(self.catalog)
+        self.index = product_index(self.catalog)  # one compiled index per catalog, shared with the judges
         self.texts = voice_texts()
         if self.system:
             self.texts = {**self.texts, "system": {**self.texts["system"], **self.system}}

@@ -106,7 +106,7 @@ class SalesEpisode:
         """The amounts the line must state: the move's own price, the customer's counter-offer or budget."""
         s = move.slots
         out = [s["price"]] if s.get("price") is not None and (
-            move.act in _NAMES_PRICE or move.act in ("discount", "cheaper")
+            move.act in _NAMES_PRICE
             or (move.role == SALESPERSON and self.exchange >= self.max_exchanges)) else []
         return out + [s[k] for k in ("counter", "budget") if move.role == CUSTOMER and s.get(k)]
 

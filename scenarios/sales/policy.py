@@ -157,7 +157,7 @@ class SellerPolicy:
         if self.discounts == 1:
             target = self.price - 0.5 * (self.price - floor)
             if counter:
-                target = max(target, counter) if counter < target else counter
+                target = max(target, counter)
             if budget and floor <= budget < self.price:
                 target = max(target, budget)
         else:
