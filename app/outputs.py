@@ -62,6 +62,8 @@ def reason_kind(reason: str) -> str:
         return f"{name} failed"
     if name == "score":
         return "score below --min-score"
+    if name == "gate" and len(head.split()) > 1:
+        return f"gate {head.split()[1]} failed"
     for marker, kind in ((" veto", "veto"), ("below its floor", "below floor"), (" error", "error")):
         if marker in head:
             return f"{name} {kind}"

@@ -100,18 +100,34 @@ class Outcome:
 
 
 @dataclass
+class Gate:
+    """One of the brief's hard requirements, passed or failed, with the turns that show it. A failed gate discards."""
+
+    name: str  # one of judge.base.GATES
+    passed: bool
+    evidence: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Gate:
+        return _build(cls, d)
+
+
+@dataclass
 class Verdict:
     judge: str
     score: float | None  # 0-1; None when the judge failed (see error), never a silent 0
     reason: str = ""
     evidence: list[str] = field(default_factory=list)
-    veto: bool = False  # a flaw that discards the dialogue whatever the other scores
+    veto: bool = False  # a failed gate: discards the dialogue whatever the scores
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    gates: list[Gate] = field(default_factory=list)  # the gates this judge decides, passed or failed
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Verdict:
-        return _build(cls, d)
+        v = _build(cls, d)
+        v.gates = [Gate.from_dict(g) for g in d.get("gates") or []]
+        return v
 
 
 @dataclass
@@ -137,7 +153,9 @@ class Dialogue:
     turns: list[Turn] = field(default_factory=list)
     outcome: Outcome | None = None
     verdicts: list[Verdict] = field(default_factory=list)
-    score: float | None = None
+    score: float | None = None  # the quality score: the mean of the rubric's criteria (data/judge/criteria.toml)
+    criteria: dict[str, float] = field(default_factory=dict)  # criterion name -> 0-1, from the judges that feed it
+    gates: dict[str, bool] = field(default_factory=dict)  # gate name -> passed, over every judge that decides it
     status: str = ""  # KEPT / DISCARDED / FAILED
     reasons: list[str] = field(default_factory=list)  # why discarded or failed
     variant: str = ""

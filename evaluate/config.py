@@ -1,12 +1,13 @@
 """Where the evaluation's data files live, and loading them: settings, rubric criteria, reference sets."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from core.errors import InputError
+from core.criteria import CRITERIA_FILE, Criterion, Source  # noqa: F401 (Source: the evaluation's name too)
+from core.criteria import criteria as load_criteria
 from core.files import read_toml
 
 PACKAGE = Path(__file__).resolve().parent
@@ -14,7 +15,6 @@ ROOT = PACKAGE.parent
 DATA = ROOT / "data"
 REFERENCES = DATA / "references"
 SETTINGS_FILE = PACKAGE / "settings.toml"
-CRITERIA_FILE = PACKAGE / "criteria.toml"
 SETS_FILE = REFERENCES / "sets.toml"
 METRICS = "metrics.json"  # written into the run directory
 
@@ -24,38 +24,8 @@ def settings() -> dict[str, Any]:
     return read_toml(SETTINGS_FILE)
 
 
-@dataclass(frozen=True)
-class Source:
-    judge: str
-    details: tuple[str, ...] = ()  # dotted paths into Verdict.details; the first that holds a number is used
-    scale: tuple[float, float] | None = None  # maps a detail score from this range onto 0-1
-
-    def label(self) -> str:
-        return f"{self.judge}.{self.details[0]}" if self.details else self.judge
-
-
-@dataclass(frozen=True)
-class Criterion:
-    name: str
-    label: str
-    sources: tuple[Source, ...] = field(default_factory=tuple)
-
-
-@cache
-def criteria(path: Path = CRITERIA_FILE) -> tuple[Criterion, ...]:
-    out = []
-    for name, spec in read_toml(path).items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("sources"), list):
-            raise InputError(f"{path}: criterion \"{name}\" needs a \"sources\" list.")
-        sources = []
-        for s in spec["sources"]:
-            if not isinstance(s, dict) or not isinstance(s.get("judge"), str):
-                raise InputError(f"{path}: every source of \"{name}\" needs a \"judge\" name.")
-            scale, detail = s.get("scale"), s.get("detail") or ()
-            paths = (detail,) if isinstance(detail, str) else tuple(detail)
-            sources.append(Source(s["judge"], paths, tuple(scale) if scale else None))
-        out.append(Criterion(name, spec.get("label", name), tuple(sources)))
-    return tuple(out)
+def criteria(path: Path | None = None) -> tuple[Criterion, ...]:
+    return load_criteria(path or CRITERIA_FILE)
 
 
 @dataclass(frozen=True)

@@ -3,50 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import fmean
-from typing import Any
 
-from core.dialogue import FAILED, KEPT, Dialogue, Verdict
-from evaluate.config import Criterion, Source
+from core.criteria import Criterion, criterion_score
+from core.dialogue import FAILED, KEPT, Dialogue
 from evaluate.text import word_count
-
-
-def _lookup(details: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(details, dict):
-            return None
-        details = details.get(part)
-    return details
-
-
-def _detail_score(v: Verdict, source: Source) -> float | None:
-    """One detail of a verdict on 0-1; the LLM judge may store a bare 1-5 number or {"score": n, ...}."""
-    for path in source.details:
-        value = _lookup(v.details, path)
-        if isinstance(value, dict):
-            value = value.get("score")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        if source.scale:
-            lo, hi = source.scale
-            value = (value - lo) / (hi - lo)
-        return max(0.0, min(1.0, float(value)))
-    return None
-
-
-def source_score(d: Dialogue, source: Source) -> float | None:
-    for v in d.verdicts:
-        if v.judge != source.judge or v.error:
-            continue
-        if source.details:
-            return _detail_score(v, source)
-        return v.score
-    return None
-
-
-def criterion_score(d: Dialogue, criterion: Criterion) -> float | None:
-    vals = [s for s in (source_score(d, src) for src in criterion.sources) if s is not None]
-    return fmean(vals) if vals else None
 
 
 def sold(d: Dialogue) -> bool:

@@ -7,15 +7,14 @@ from collections.abc import Callable, Sequence
 from statistics import fmean, median
 from typing import Any
 
+from core.criteria import criterion_score, source_score
 from core.dialogue import DISCARDED, FAILED, KEPT, Dialogue
 from evaluate.config import Criterion, settings
 from evaluate.measures import (
     category,
-    criterion_score,
     persona_type,
     seconds,
     sold,
-    source_score,
     tokens_used,
     total_seconds,
 )
@@ -23,6 +22,7 @@ from evaluate.stats import bootstrap_ci
 from evaluate.text import word_count
 
 _REASON_PATTERNS = [
+    (re.compile(r"^gate (\w+)"), "gate {} failed"),
     (re.compile(r"^(\w+) veto:"), "{} veto"),
     (re.compile(r"^score [\d.]+ below"), "score below --min-score"),
     (re.compile(r"^(\w+) error:"), "{} error"),

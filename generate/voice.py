@@ -113,7 +113,7 @@ class Voice:
         o = self.opts
         speaker.messages.append({"role": "user", "content": prompt})
         usage, notes = Usage(), []
-        best: tuple[int, str, list[str]] | None = None
+        best: tuple[tuple[bool, int], str, list[str]] | None = None
         attempts = 0
         for attempt in range(o.retries + 1):
             attempts = attempt + 1
@@ -129,8 +129,10 @@ class Voice:
             text, fixes = self._fit(c.text, speaker.name, other.name)
             notes += [f for f in fixes if f not in notes]
             problems = self._problems(text, earlier, check(text) if text else ["no words"], speaker, other)
-            if best is None or len(problems) < len(best[2]):
-                best = (attempt, text, problems)
+            # A line out of the band fails a gate whatever else is right with it: any in-band try beats it.
+            rank = (not o.min_words <= count_words(text) <= o.max_words, len(problems))
+            if best is None or rank < best[0]:
+                best = (rank, text, problems)
             if not problems:
                 break
             notes.append("rewritten: " + "; ".join(problems))

@@ -8,13 +8,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from core.catalog import Catalog
-from core.dialogue import Dialogue, LineFlaw, Verdict
+from core.dialogue import Dialogue, Gate, LineFlaw, Verdict
 
 if TYPE_CHECKING:
     from judge.resources import Resources
     from llm.base import ChatModel
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "judge"
+
+# The brief's hard requirements: a judge that decides one returns it passed or failed with the turns that show it,
+# and one failed gate discards the dialogue whatever its quality score.
+GATES = {
+    "band": "every turn within the word band",
+    "exchanges": "the salesperson opens, the sides alternate, within the exchange limit",
+    "roles": "no words of the other role inside a turn, labelled or not",
+    "outcome": "the recorded outcome agrees with the words",
+    "decision": "a purchase within budget (or the allowed stretch) and list price, of a product named",
+    "catalog": "no claim the catalog contradicts",
+    "floor": "the private discount floor never stated or undercut",
+    "toxicity": "no toxic or stereotyping salesperson sentence",
+    "abuse": "no slur or personal attack from anyone",
+    "form": "no empty turn",
+}
 
 
 @dataclass
@@ -95,8 +110,17 @@ def registry() -> dict[str, type[Judge]]:
     return dict(_REGISTRY)
 
 
-def verdict(name: str, score: float, reason: str, evidence: list[str] | None = None, veto: bool = False,
-            **details: Any) -> Verdict:
-    """A Verdict with the score rounded for readable records."""
+def gate(name: str, failures: list[str]) -> Gate:
+    """A gate that fails when there is evidence against it."""
+    if name not in GATES:
+        raise ValueError(f"unknown gate {name!r}")
+    return Gate(name, not failures, list(failures))
+
+
+def verdict(name: str, score: float, reason: str, evidence: list[str] | None = None,
+            gates: list[Gate] | None = None, **details: Any) -> Verdict:
+    """A Verdict with the score rounded for readable records; a failed gate makes it a veto."""
+    gates = list(gates or [])
     return Verdict(judge=name, score=round(max(0.0, min(1.0, score)), 4), reason=reason,
-                   evidence=list(evidence or []), veto=veto, details=details)
+                   evidence=list(evidence or []), veto=any(not g.passed for g in gates), details=details,
+                   gates=gates)

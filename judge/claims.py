@@ -38,6 +38,7 @@ class Claim:
     subject: str | None = None  # id of the product the claim is about
     value: float | None = None
     positive: bool = True  # features: "has X" (True) or "has no X" (False)
+    gate: str = "catalog"  # the gate a contradiction fails: "floor" when it states or undercuts the private floor
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "sentence"}
@@ -143,9 +144,23 @@ class ProductFacts:
         return None
 
 
+_RATE = re.compile(r"^\s*(?:per|a|an|each|every|/)\s*(?:second|sec|s|minute|min|hour|hr|day|week|month|year|charge)\b",
+                   re.I)
+
+
+def _arithmetic(value: float, amounts: set[float]) -> bool:
+    """A multiple (2-120 times), sum or difference of the catalog's amounts, to the cent."""
+    known = [a for a in amounts if a > 0]
+    if any(abs(value - k * a) < 0.015 * k for a in known for k in range(2, 121)):
+        return True
+    return any(abs(value - (a + b)) < 0.01 or abs(value - abs(a - b)) < 0.01 for a in known for b in known)
+
+
 def _matches(value: float, known: set[float], hedged: bool) -> bool:
     tol = 0.1 if hedged else 0.02
-    return any(abs(value - k) <= max(0.01, tol * abs(k)) for k in known)
+    # A whole number for a fractional figure, as people round it: "a 14-inch laptop" for a 14.5-inch screen.
+    return any(abs(value - k) <= max(0.01, tol * abs(k)) or (value.is_integer() and not float(k).is_integer()
+                                                             and value in (int(k), round(k))) for k in known)
 
 
 class ClaimExtractor:
@@ -164,6 +179,16 @@ class ClaimExtractor:
         brands = sorted({p.brand for p in catalog.products if p.brand}, key=len, reverse=True)
         self._brand_rx = re.compile(r"\b(" + "|".join(map(re.escape, brands)) +
                                     r")((?:[ \t]+(?:[A-Z0-9][\w\-.+]*[\w+]|[A-Z0-9])){1,3})") if brands else None
+
+    @property
+    def _brand_blobs(self) -> dict[str, list[str]]:
+        if not hasattr(self, "_brand_blob_cache"):
+            out: dict[str, list[str]] = {}
+            for p in self.catalog.products:
+                if p.brand:
+                    out.setdefault(norm(p.brand), []).append(product_blob(p))
+            self._brand_blob_cache = out
+        return self._brand_blob_cache
 
     def facts(self, p: Product) -> ProductFacts:
         if not p.id:  # an imported record's product (Car Dealer MSRP only): not in the catalog, not cached
@@ -192,19 +217,38 @@ class ClaimExtractor:
             subject = in_play
             for sent in sentences(turn.text):
                 mentions = self.index.find(sent)
-                if mentions:
-                    subject = self._subject(mentions, in_play)
                 claims += [self._product_claim(i, sent, m, in_play) for m in mentions]
                 claims += self._invented_products(i, sent)
                 if leak := self.rules.cues["floor_leak"].search(sent):
                     claims.append(Claim("floor", i, leak.group(0), sent, CONTRADICTED,
-                                        "names the discount floor, which the catalog keeps private"))
-                if subject is None:
-                    continue
-                claims += self._money_claims(i, sent, subject, customer_text, negotiating)
-                claims += self._unit_claims(i, sent, subject, customer_text)
-                claims += self._feature_claims(i, sent, subject)
+                                        "names the discount floor, which the catalog keeps private", gate="floor"))
+                elif (limit := self._floor_limit(sent, subject or in_play)) is not None:
+                    claims.append(limit.__class__("floor", i, limit.text, sent, CONTRADICTED, limit.note,
+                                                  limit.subject, limit.value, gate="floor"))
+                # Each part of the sentence is about the product named last before it: in "The Jetta doesn't have
+                # third-row seating, but the Ascent does" the missing third row is the Jetta's.
+                bounds = [0, *(m.start for m in mentions), len(sent)]
+                for k in range(len(bounds) - 1):
+                    if k:
+                        subject = self._subject([mentions[k - 1]], in_play)
+                    part = sent[bounds[k]:bounds[k + 1]]
+                    if subject is None or not part.strip():
+                        continue
+                    found = self._money_claims(i, part, subject, customer_text, negotiating)
+                    found += self._unit_claims(i, part, subject, customer_text)
+                    found += self._feature_claims(i, part, subject)
+                    claims += [replace(c, sentence=sent) for c in found]
         return claims
+
+    def _floor_limit(self, sent: str, p: Product | None) -> Claim | None:
+        """The floor's own amount said as a limit ("I can't go under $1,199"): the private floor, stated."""
+        if p is None or p.min_price is None or not self.rules.cues["floor_limit"].search(sent):
+            return None
+        for m in find_money(sent):
+            if same_amount(m.value, p.min_price) and not same_amount(m.value, p.price):
+                return Claim("floor", -1, m.text, sent, CONTRADICTED,
+                             f"states {money(m.value)}, the private floor of {p.name}, as the limit", p.id, m.value)
+        return None
 
     @staticmethod
     def _subject(mentions, in_play: Product | None) -> Product:
@@ -232,6 +276,9 @@ class ClaimExtractor:
                 continue
             keys = self.index.aliases
             exists = any(k.startswith(cand) or cand.startswith(k + " ") or cand == k for k in keys)
+            # "Subaru EyeSight", "LG WM4000HWA": a brand's feature or model number, said without the full name.
+            exists = exists or any(set(cand.split()) <= set(b.split()) for b in self._brand_blobs.get(
+                norm(m.group(1)), ()))
             if not exists:
                 out.append(Claim("product", i, m.group(0).strip(), sent, CONTRADICTED,
                                  f"\"{m.group(0).strip()}\" is not a product in the catalog"))
@@ -262,7 +309,7 @@ class ClaimExtractor:
             if floor is not None and final < floor - 0.5:
                 return Claim("discount", i, label, sent, CONTRADICTED,
                              f"a {money(v)} discount takes {p.name} to {money(final)}, below its lowest allowed "
-                             f"price {money(floor)}", p.id, v)
+                             f"price {money(floor)}", p.id, v, gate="floor")
             return Claim("discount", i, label, sent, SUPPORTED, f"a discount within the allowed range for {p.name}",
                          p.id, v)
         if same_amount(v, p.price):
@@ -271,6 +318,10 @@ class ClaimExtractor:
             return Claim("amount", i, label, sent, SUPPORTED, f"an amount in the catalog entry of {p.name}", p.id, v)
         if any(same_amount(v, e) for e in echoed) or cues["budget"].search(before[-40:]):
             return Claim("amount", i, label, sent, IMMATERIAL, "the customer's own figure or budget", p.id, v)
+        if (v > p.price or v < 0.5 * p.price) and _arithmetic(v, f.amounts | {p.price}):
+            # "$12.99 a month adds up to $155.88 a year": worked out from catalog figures, not a new price.
+            return Claim("amount", i, label, sent, SUPPORTED, f"worked out from amounts in the catalog entry of "
+                         f"{p.name}", p.id, v)
         if v < 0.5 * p.price or v > 1.5 * p.price:
             return Claim("amount", i, label, sent, UNSUPPORTED, f"an amount the catalog entry of {p.name} does not "
                          f"state", p.id, v)
@@ -282,7 +333,7 @@ class ClaimExtractor:
         if floor is not None and v < floor - 0.5:
             return Claim("price", i, label, sent, CONTRADICTED,
                          f"{label} is below the lowest allowed price of {p.name} ({money(floor)}; list "
-                         f"{money(p.price)})", p.id, v)
+                         f"{money(p.price)})", p.id, v, gate="floor")
         if strict or (listed and not negotiating):
             # Before any haggling, a price below list said as "the price" misstates the list price.
             return Claim("price", i, label, sent, CONTRADICTED,
@@ -291,17 +342,17 @@ class ClaimExtractor:
                      f"an offer within the allowed range for {p.name} ({money(floor or 0)}-{money(p.price)})",
                      p.id, v)
 
-    def _policy_kind(self, sent: str) -> str | None:
-        for kind in ("warranty", "financing", "returns"):
-            if self.rules.cues[kind].search(sent):
-                return kind
-        return None
+    def _policy_kinds(self, sent: str) -> list[str]:
+        return [kind for kind in ("warranty", "financing", "returns") if self.rules.cues[kind].search(sent)]
 
     def _unit_claims(self, i: int, sent: str, p: Product, customer_text: str) -> list[Claim]:
         out = []
         f = self.facts(p)
-        echoed = {(v, u) for v, u, _, _ in numbers_with_units(self.rules, customer_text)}
-        policy = self._policy_kind(sent)
+        # A figure the customer said, in any unit or none ("90 highway miles a day"), is the customer's.
+        echoed = {float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?",
+                                                                  _digits_for_words(customer_text))}
+        kinds = self._policy_kinds(sent)
+        policy = kinds[0] if kinds else None
         seen: set[tuple[float, str]] = set()
         for v, unit, a, b in numbers_with_units(self.rules, sent):
             if (v, unit) in seen:
@@ -309,10 +360,15 @@ class ClaimExtractor:
             seen.add((v, unit))
             frag = _digits_for_words(sent)[a:b]
             hedged = self.rules.cues["hedge"].search(_digits_for_words(sent)[:a]) is not None
-            if (v, unit) in echoed:
+            if v in echoed:
                 out.append(Claim("spec", i, frag, sent, IMMATERIAL, "repeats the customer's figure", p.id, v))
                 continue
-            policy_units = f.policy_units.get(policy, {}) if policy else {}
+            if _RATE.match(_digits_for_words(sent)[b:]) and unit not in ("mpg", "mph", "percent"):
+                continue  # "1.5 inches per second", "90 miles a day": a rate, not the product's length or range
+            policy_units = {}
+            for k in kinds:
+                for u, vals in f.policy_units.get(k, {}).items():
+                    policy_units.setdefault(u, set()).update(vals)
             if policy and (unit in policy_units or unit in ("years", "months", "days", "percent")):
                 known = policy_units.get(unit, set())
                 if _matches(v, known, hedged):
@@ -348,7 +404,7 @@ class ClaimExtractor:
             if cues["need"].search(window) and not cues["has"].search(window):
                 continue  # "you mentioned heated seats": the customer's need, not a claim
             positive = not cues["negation"].search(window.split(",")[-1])
-            has = f" {phrase} " in blob
+            has = f" {phrase} " in blob or set(phrase.split()) <= set(blob.split())
             if positive == has:
                 note = f"{p.name} {'has' if has else 'indeed lacks'} {phrase}"
                 out.append(Claim("feature", i, m.group(0), sent, SUPPORTED, note, p.id, positive=positive))

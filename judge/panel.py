@@ -1,4 +1,5 @@
-"""The panel: runs every configured judge on a dialogue, combines their scores by weight, keeps or discards."""
+"""The panel: runs every configured judge on a dialogue; a failed gate discards, then the quality score (the mean of
+the rubric's criteria) must reach --min-score."""
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +7,11 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import fmean
 from typing import Any
 
 from core.catalog import Catalog
+from core.criteria import criteria, criterion_of
 from core.dialogue import DISCARDED, KEPT, Dialogue, LineFlaw, Verdict
 from core.errors import InputError
 from core.files import read_toml
@@ -144,21 +147,29 @@ class Panel:
         return [f for e in self.entries if not e.judge.is_async for f in e.judge.line_flaws(dialogue)]
 
     def hard_reasons(self, verdicts: list[Verdict]) -> list[str]:
-        """What discards the dialogue whatever the weighted mean says: vetoes first, then floor breaches."""
+        """What discards the dialogue whatever its quality score: failed gates first, then floor breaches."""
         floors = {e.judge.name: e.floor for e in self.entries}
-        reasons = [f"{v.judge} veto: {v.reason}" for v in verdicts if v.veto]
+        reasons = [f"gate {g.name} ({v.judge}): {g.evidence[0] if g.evidence else v.reason}"
+                   for v in verdicts for g in v.gates if not g.passed]
+        # A veto without a gate comes from a record written before gates (or a judge of another scenario).
+        reasons += [f"{v.judge} veto: {v.reason}" for v in verdicts if v.veto and not v.gates]
         reasons += [f"{v.judge} {v.score:.2f} below its floor {floors.get(v.judge, 0.0):g}: {v.reason}"
                     for v in verdicts if not v.veto and v.score is not None and v.score < floors.get(v.judge, 0.0)]
         return reasons
 
     def combine(self, dialogue: Dialogue, verdicts: list[Verdict], min_score: float) -> None:
-        """Weighted mean over the verdicts that have a score; any veto discards."""
+        """Gates, then the quality score: the mean of the rubric's criteria, each the weighted mean of the judges
+        that feed it (data/judge/criteria.toml; a judge's weight from the weights file)."""
         weights = {e.judge.name: e.weight for e in self.entries}
-        scored = [(v, weights.get(v.judge, 0.0)) for v in verdicts if v.score is not None]
-        total = sum(w for _, w in scored)
-        score = sum(v.score * w for v, w in scored) / total if total > 0 else None
+        gates: dict[str, bool] = {}
+        for v in verdicts:
+            for g in v.gates:
+                gates[g.name] = gates.get(g.name, True) and g.passed
+        found = {c.name: s for c in criteria() if (s := criterion_of(verdicts, c, weights)) is not None}
+        score = fmean(found.values()) if found else None
         errors = [v for v in verdicts if v.error]
-        dialogue.verdicts = verdicts
+        dialogue.verdicts, dialogue.gates = verdicts, gates
+        dialogue.criteria = {k: round(v, 4) for k, v in found.items()}
         dialogue.score = round(score, 4) if score is not None else None
         floors = {e.judge.name: e.floor for e in self.entries}
         reasons = self.hard_reasons(verdicts)
@@ -169,8 +180,8 @@ class Panel:
         keep = not reasons
         if not keep:
             # Say which criteria pulled the score down, weakest first, and which judges could not answer.
-            weak = sorted((v for v, w in scored if w > 0 and floors.get(v.judge, 0.0) <= v.score < min_score
-                           and not v.veto),
+            weak = sorted((v for v in verdicts if v.score is not None and weights.get(v.judge, 0.0) > 0
+                           and floors.get(v.judge, 0.0) <= v.score < min_score and not v.veto),
                           key=lambda v: v.score)
             reasons += [f"{v.judge} {v.score:.2f}: {v.reason}" for v in weak]
             reasons += [f"{v.judge} error: {v.error}" for v in errors]

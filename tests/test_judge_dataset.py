@@ -45,7 +45,7 @@ def test_csv_products_resolved_by_name_and_checked(tmp_path, import_panel):
     assert fmt == "sales_conversations.csv" and all(d.product is None for d in raw)
     out = {d.id: d for d in asyncio.run(judge_dataset(f, import_panel, 0.7))}
     assert out[good.id].product.id == "honda-crv-ex-l-2025" and out[good.id].status == KEPT
-    assert out[bad.id].status == DISCARDED and any("accuracy veto" in r for r in out[bad.id].reasons)
+    assert out[bad.id].status == DISCARDED and any(r.startswith("gate floor (accuracy)") for r in out[bad.id].reasons)
     assert "word_count" not in {v.judge for v in out[good.id].verdicts}  # limits switched off for imports
 
 

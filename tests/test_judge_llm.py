@@ -150,7 +150,7 @@ async def test_rules_discard_first_then_the_llm_judge_is_not_asked(fault_server)
         await _panel(chat).judge(d, 0.7)
         v = next(v for v in d.verdicts if v.judge == "llm_judge")
         assert v.score is None and v.error is None and v.details == {"skipped": True}
-        assert "accuracy veto" in v.reason and srv.stats["requests"] == 0
+        assert "gate floor (accuracy)" in v.reason and srv.stats["requests"] == 0
         assert d.status != KEPT and not any(r.startswith("llm_judge") for r in d.reasons)
         # --llm-judge-all: the same dialogue gets the LLM judge's verdict too, and is still discarded.
         full = Panel.build(Catalog.load(), PanelOptions(llm=chat, cascade=False), resources=shared_panel().resources)

@@ -1,4 +1,4 @@
-"""The panel: weights file, weighted mean, vetoes, judge errors, model loading once, describe()."""
+"""The panel: weights file, gates, the quality score from the criteria, judge errors, models loaded once, describe()."""
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +7,7 @@ import pytest
 from fixtures.loader import build_twin, clean, shared_panel, twins
 
 from core.catalog import Catalog
-from core.dialogue import DISCARDED, KEPT, Verdict
+from core.dialogue import DISCARDED, KEPT, Gate, Verdict
 from core.errors import InputError
 from judge.base import PanelOptions, registry
 from judge.panel import DEFAULT_WEIGHTS, Panel, load_weights
@@ -47,27 +47,34 @@ def test_missing_weights_file(tmp_path):
 
 def test_disabled_and_zero_weight_judges(tmp_path):
     f = tmp_path / "w.toml"
-    f.write_text("[judges.word_count]\nweight = 1\n[judges.decision]\nweight = 0\n"
+    f.write_text("[judges.repetition]\nweight = 1\n[judges.decision]\nweight = 0\n"
                  "[judges.garbled]\nweight = 1\nenabled = false\n")
     p = Panel.build(Catalog.load(), PanelOptions(weights_path=f), load_models=False)
-    assert p.names == ["word_count", "decision"] and "garbled" in p.skipped
+    assert p.names == ["repetition", "decision"] and "garbled" in p.skipped
     d = clean("clean_car_crv")
-    d.outcome = None  # decision scores 0 but has weight 0: reported, not counted
     asyncio.run(p.judge(d, 0.7))
     by = {v.judge: v for v in d.verdicts}
-    assert by["decision"].score == 0.0 and d.score == 1.0 and d.status == KEPT
+    # decision feeds contextual relevance with weight 0: recorded, not counted; repetition is the only criterion.
+    assert d.criteria == {"coherence_fluency": by["repetition"].score} and d.score == by["repetition"].score
+    assert d.status == KEPT and d.gates == {"decision": True, "floor": True}
+    d.outcome = None  # a gate is not weighted: weight 0 does not stop a missing decision discarding
+    asyncio.run(p.judge(d, 0.7))
+    assert d.status == DISCARDED and d.gates["outcome"] is False
+    assert d.reasons[0] == "gate outcome (decision): outcome: missing"
 
 
-def test_combine_weighted_mean_veto_and_errors(panel):
+def test_quality_is_the_mean_of_the_criteria_and_a_failed_gate_discards(panel):
     d = clean("clean_car_crv")
-    verdicts = [Verdict("word_count", 1.0), Verdict("accuracy", 0.5), Verdict("coherence", None, error="boom")]
+    verdicts = [Verdict("fluency", 1.0), Verdict("accuracy", 0.5), Verdict("coherence", None, error="boom")]
     panel.combine(d, verdicts, 0.0)
-    w = {e.judge.name: e.weight for e in panel.entries}
-    expected = (1.0 * w["word_count"] + 0.5 * w["accuracy"]) / (w["word_count"] + w["accuracy"])
-    assert d.score == pytest.approx(expected, abs=1e-4) and d.status == KEPT
-    panel.combine(d, verdicts + [Verdict("toxicity", 0.9, reason="toxic salesperson line", veto=True)], 0.0)
-    assert d.status == DISCARDED
-    assert d.reasons[0] == "toxicity veto: toxic salesperson line"
+    # fluency feeds coherence_fluency, accuracy feeds accuracy_completeness; the failed coherence counts nowhere.
+    assert d.criteria == {"coherence_fluency": 1.0, "accuracy_completeness": 0.5}
+    assert d.score == pytest.approx(0.75) and d.status == KEPT
+    failed = Verdict("toxicity", 0.9, reason="stereotype", veto=True,
+                     gates=[Gate("toxicity", False, ["turn 3 (salesperson): stereotype"]), Gate("abuse", True)])
+    panel.combine(d, verdicts + [failed], 0.0)
+    assert d.status == DISCARDED and d.gates == {"toxicity": False, "abuse": True}
+    assert d.reasons[0] == "gate toxicity (toxicity): turn 3 (salesperson): stereotype"
     assert "coherence error: boom" in d.reasons  # a judge error is named, not scored
     panel.combine(d, [Verdict("coherence", None, error="boom")], 0.5)
     assert d.score is None and d.status == DISCARDED and "no judge produced a score" in d.reasons
@@ -136,7 +143,7 @@ def test_a_score_below_its_floor_discards_whatever_the_mean(tmp_path):
     p = Panel.build(Catalog.load(), PanelOptions(weights_path=f), load_models=False)
     d = clean("clean_car_crv")
     p.combine(d, [Verdict("repetition", 0.4, reason="loops"), Verdict("garbled", 1.0)], 0.7)
-    assert d.score == pytest.approx(0.94) and d.status == DISCARDED
+    assert d.score == pytest.approx(0.94) and d.status == DISCARDED  # one criterion, weighted 1:9
     assert d.reasons == ["repetition 0.40 below its floor 0.5: loops"]
     p.combine(d, [Verdict("repetition", 0.5, reason="some"), Verdict("garbled", 1.0)], 0.7)
     assert d.status == KEPT

@@ -47,6 +47,13 @@ def test_twin_scores_below_clean(rule_panel, clean_results, twin):
         assert got[judge].evidence, f"{judge} lowered the score without evidence"
     for judge in twin.get("veto", []):
         assert got[judge].veto, f"{judge} should veto: {got[judge].reason}"
+    for name in twin.get("gates", []):
+        assert d.gates.get(name) is False, f"gate {name} should fail: {d.reasons}"
+        # Evidence at the edited turn; an edit of the outcome record only is evidence about the outcome.
+        at = twin.get("turn", next((e["turn"] for e in twin["edits"] if "turn" in e), None))
+        failed = [g for v in got.values() for g in v.gates if g.name == name and not g.passed]
+        mark = f"turn {at} " if at is not None else ""
+        assert any(mark in e for g in failed for e in g.evidence), [g.evidence for g in failed]
     if "discard" in twin:
         assert (d.status == DISCARDED) == twin["discard"], (d.status, d.reasons)
     if twin.get("allowed"):

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from faults_support import ROOT, fake_run_args, records, rules_weights, run_cli
+from faults_support import ROOT, fake_run_args, records, run_cli
 
 from app.sessions import close_session, code_version, open_session
 from tools.fault_server import FaultConfig, FaultServer
@@ -33,8 +33,9 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory) -> Path:
-    return rules_weights(tmp_path_factory.mktemp("weights"))
+def weights() -> Path:
+    # No gates: the fault server's canned lines fail the band and roles gates, and this test is about resuming.
+    return ROOT / "tests" / "fixtures" / "weights_resume.toml"
 
 
 def _lines(path: Path) -> int:

@@ -1,8 +1,9 @@
-"""Accuracy against the catalog: every salesperson claim the rules can read, checked; a wrong price vetoes."""
+"""Accuracy against the catalog: every salesperson claim the rules can read, checked. A contradiction fails the
+catalog gate (or the floor gate when it states or undercuts the private floor); unsupported claims lower the score."""
 from __future__ import annotations
 
 from core.dialogue import Dialogue, LineFlaw, Verdict
-from judge.base import Judge, JudgeContext, register, verdict
+from judge.base import Judge, JudgeContext, gate, register, verdict
 from judge.claims import CONTRADICTED, IMMATERIAL, SUPPORTED, UNSUPPORTED, ClaimExtractor
 from judge.text import quote
 
@@ -22,11 +23,14 @@ class Accuracy(Judge):
             return None
         claims = self.extractor.extract(dialogue)
         counts = {s: sum(c.status == s for c in claims) for s in (SUPPORTED, CONTRADICTED, UNSUPPORTED, IMMATERIAL)}
-        evidence = []
+        evidence, failed = [], {"catalog": [], "floor": []}
         for c in claims:
             if c.status in (CONTRADICTED, UNSUPPORTED):
-                evidence.append(f"{quote(c.turn, dialogue.turns[c.turn], c.sentence, 140)}: {c.kind} "
-                                f"\"{c.text}\" {c.status}: {c.note}")
+                line = (f"{quote(c.turn, dialogue.turns[c.turn], c.sentence, 140)}: {c.kind} "
+                        f"\"{c.text}\" {c.status}: {c.note}")
+                evidence.append(line)
+                if c.status == CONTRADICTED:
+                    failed[c.gate].append(line)
         wrong_price = [c for c in claims if c.status == CONTRADICTED and c.kind in _PRICE_KINDS]
         score = 1.0 - self.param("contradicted_penalty", 0.3) * counts[CONTRADICTED] \
             - self.param("unsupported_penalty", 0.05) * counts[UNSUPPORTED]
@@ -41,11 +45,11 @@ class Accuracy(Judge):
             reason = "contradicted price: " + wrong_price[0].note + "; " + reason
         if dialogue.product is None:
             reason += " (no product record: checked against the products the dialogue names)"
-        return verdict(self.name, score, reason, evidence, veto=bool(wrong_price),
+        return verdict(self.name, score, reason, evidence, [gate(name, ev) for name, ev in failed.items()],
                        counts=counts, claims=[c.to_dict() for c in claims])
 
     def line_flaws(self, dialogue: Dialogue) -> list[LineFlaw]:
-        # Any contradiction in the new line: two cost the floor and a wrong price vetoes. The sentence is named so
+        # Any contradiction in the new line fails a gate. The sentence is named so
         # the simulator can leave it out rather than regenerate a whole line for one invented feature.
         last = len(dialogue.turns) - 1
         return [LineFlaw(self.name, f"{c.kind} \"{c.text}\" {c.status}: {c.note}", c.sentence)

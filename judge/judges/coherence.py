@@ -44,21 +44,29 @@ class Coherence(Judge):
             if s < lo + 0.08:
                 evidence.append(f"{quote(i, turns[i], limit=90)} barely relates to turn {i} "
                                 f"(similarity {s:.2f})")
-        on_topic = []
+        on_topic, strays = [], []
         for i, t in enumerate(turns):
             if t.role != SALESPERSON or not topic:
                 continue
             # A salesperson turn is on the product if it is close to the product or to what was just said.
             best = max(prod[i], prev[i - 1] if i else prod[i])
             on_topic.append(clamp((best - lo) / (hi - lo)))
-            if best < lo + 0.08:
+            if best < lo:
+                strays.append(f"{quote(i, t, limit=90)} is about something else: unrelated to the product and to "
+                              f"the turn before (similarity {best:.2f})")
+            elif best < lo + 0.08:
                 evidence.append(f"{quote(i, t, limit=90)} is off the product and off the conversation "
                                 f"(similarity {prod[i]:.2f} to {p.name})")
+        strays += self._other_category(dialogue)
         contradictions = self._contradictions(dialogue)
-        evidence += contradictions
+        evidence += strays + contradictions
         base = 0.5 * mean(answer) + 0.5 * mean(on_topic, default=mean(answer))
-        score = base - self.param("contradiction_penalty", 0.25) * len(contradictions)
+        # One salesperson turn about something else is a flaw a reader sees at once: it is not averaged away.
+        score = base - self.param("contradiction_penalty", 0.25) * len(contradictions) \
+            - self.param("off_topic_penalty", 0.4) * len(strays)
         parts = []
+        if strays:
+            parts.append(f"{len(strays)} salesperson turn(s) about something else")
         if contradictions:
             parts.append(f"{len(contradictions)} contradiction(s)")
         weak = sum(a < 0.5 for a in answer)
@@ -70,6 +78,20 @@ class Coherence(Judge):
         reason = "; ".join(parts) or "every turn follows the previous one and stays on the product"
         return verdict(self.name, score, reason, evidence, similarity_to_previous=[round(s, 3) for s in prev],
                        similarity_to_product=[round(s, 3) for s in prod], contradictions=len(contradictions))
+
+    def _other_category(self, d: Dialogue) -> list[str]:
+        """A catalog product of another category pitched to the customer (a pressure cooker to a mattress buyer)."""
+        want = d.product.category if d.product is not None and d.product.category else d.persona.category
+        out = []
+        for i, t in enumerate(d.turns):
+            if t.role != SALESPERSON:
+                continue
+            for m in self.extractor.index.find(t.text):
+                if want and all(p.category != want for p in m.products):
+                    out.append(f"{quote(i, t, m.text)}: {m.products[0].name} is a {m.products[0].category}; the "
+                               f"customer shops for a {want}")
+                    break
+        return out
 
     def _contradictions(self, d: Dialogue) -> list[str]:
         claims = self.extractor.extract(d)

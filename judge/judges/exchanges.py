@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.dialogue import SALESPERSON, Dialogue, Verdict
-from judge.base import Judge, register, verdict
+from judge.base import Judge, gate, register, verdict
 from judge.text import where
 
 
@@ -13,7 +13,7 @@ class ExchangeCount(Judge):
     def judge(self, dialogue: Dialogue) -> Verdict | None:
         turns = dialogue.turns
         if not turns:
-            return verdict(self.name, 0.0, "the dialogue has no turns", veto=True)
+            return verdict(self.name, 0.0, "the dialogue has no turns", gates=[gate("exchanges", ["no turns"])])
         n = len(dialogue.exchanges())
         cap = self.ctx.options.max_exchanges
         floor = self.param("min_exchanges", 2)
@@ -21,6 +21,8 @@ class ExchangeCount(Judge):
         if cap is not None and n > cap:
             score -= min(1.0, 0.25 * (n - cap))
             problems.append(f"{n} exchanges, over the maximum of {cap}")
+            first = _exchange_starts(turns)[cap]
+            evidence.append(f"{where(first, turns[first])} begins exchange {cap + 1}, over the maximum of {cap}")
         if n < floor:
             # One exchange cannot hold discovery, a pitch and a decision.
             score -= 0.5
@@ -35,4 +37,17 @@ class ExchangeCount(Judge):
             problems.append(f"{len(repeats)} time(s) the same side speaks twice in a row")
             evidence += [f"{where(i, turns[i])} follows another {turns[i].role} turn" for i in repeats]
         reason = "; ".join(problems) or f"{n} exchanges, salesperson first, sides alternate"
-        return verdict(self.name, score, reason, evidence, exchanges=n, turns=len(turns))
+        return verdict(self.name, score, reason, evidence, [gate("exchanges", problems and (evidence or problems))],
+                       exchanges=n, turns=len(turns))
+
+
+def _exchange_starts(turns) -> list[int]:
+    """The index of each exchange's first turn, paired as Dialogue.exchanges pairs them."""
+    starts, open_ = [], False  # open_: the last exchange has its salesperson turn and awaits the customer
+    for i, t in enumerate(turns):
+        if t.role == SALESPERSON or not open_:
+            starts.append(i)
+            open_ = t.role == SALESPERSON
+        else:
+            open_ = False
+    return starts

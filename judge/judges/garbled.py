@@ -5,7 +5,7 @@ import re
 
 from core.dialogue import Dialogue, LineFlaw, Verdict
 from core.words import PLACEHOLDER
-from judge.base import Judge, register, verdict
+from judge.base import Judge, gate, register, verdict
 from judge.text import quote, snippet
 
 _DEBRIS = re.compile(r"<\|[^|>]*\|>|</?s>|\[/?INST\]|```|\{\s*\"|\\u[0-9a-f]{4}|\ufffd", re.I)
@@ -61,17 +61,18 @@ class Garbled(Judge):
 
     def judge(self, dialogue: Dialogue) -> Verdict | None:
         if not dialogue.turns:
-            return verdict(self.name, 0.0, "the dialogue has no turns", ["no turns"])
-        evidence, bad, empty = [], 0, 0
+            return verdict(self.name, 0.0, "the dialogue has no turns", ["no turns"], [gate("form", ["no turns"])])
+        evidence, bad, empty = [], 0, []
         for i, t in enumerate(dialogue.turns):
             found = problems(t.text)
             if found:
                 bad += 1
-                empty += found[0][0] == "empty turn"
+                if found[0][0] == "empty turn":
+                    empty.append(f"{quote(i, t, limit=40)}: empty turn")
             for what, a, b in found:
                 frag = snippet(t.text, a, b, 40) if b > a else t.text
                 evidence.append(f"{quote(i, t, frag, 100)}: {what}")
         score = 1.0 - min(1.0, 0.5 * bad)
         reason = "every turn is readable text" if not bad else f"{bad} turn(s) empty or garbled"
         # An empty turn means the generator failed outright: nothing to keep.
-        return verdict(self.name, score, reason, evidence, veto=empty > 0, garbled_turns=bad)
+        return verdict(self.name, score, reason, evidence, [gate("form", empty)], garbled_turns=bad)

@@ -12,7 +12,7 @@ from core.dialogue import Dialogue, LineFlaw, Verdict
 from core.mentions import product_index
 from core.words import sentences
 from judge.base import Judge, register, verdict
-from judge.text import ngrams, quote, tokens
+from judge.text import content_words, ngrams, quote, tokens
 
 
 @register
@@ -62,16 +62,49 @@ class Repetition(Judge):
             seen.update(cross)
         # The worst turn dominates: one copied turn is a visible flaw even in an otherwise varied dialogue.
         score = 1.0 - (0.7 * worst + 0.3 * sum(penalties) / len(penalties))
+        loops = self._loops(dialogue)
+        if loops:
+            # The same point made a third time (a question asked again after its answer, a pitch recited): a loop
+            # a reader notices at once, whatever the n-gram overlap says.
+            score = min(score, self.param("loop_score", 0.3))
+            evidence += [msg for _, _, msg in loops]
         reason = ("no turn repeats earlier text or itself" if not evidence
                   else f"repetition found in {len(evidence)} place(s); worst turn penalty {worst:.2f}")
         return verdict(self.name, score, reason, evidence, max_cross_overlap=round(cross_max, 3),
                        max_within_repeat=round(within_max, 3))
+
+    def _loops(self, dialogue: Dialogue) -> list[tuple[int, str, str]]:
+        """(turn, sentence, evidence) for each point one side makes in a third turn (content words mostly shared)."""
+        said: list[tuple[str, set[str], list[int]]] = []  # (role, content words, turns it appears in)
+        out = []
+        for i, t in enumerate(dialogue.turns):
+            for sent in sentences(t.text):
+                words = content_words(sent)
+                if len(words) < 4:
+                    continue
+                need = self.param("loop_overlap", 0.5)
+                for role, ws, turns in said:
+                    if role == t.role and len(words & ws) / len(words | ws) >= need:
+                        if i not in turns:
+                            turns.append(i)
+                            if len(turns) == 3:
+                                out.append((i, sent, f"{quote(i, t, sent, 120)} makes the same point a third time "
+                                                     f"(turns {turns[0] + 1}, {turns[1] + 1} and {i + 1})"))
+                        break
+                else:
+                    said.append((t.role, words, [i]))
+        return out
 
     def line_flaws(self, dialogue: Dialogue) -> list[LineFlaw]:
         # With every turn's penalty at most `line_limit` the score is at least 1 - line_limit: 0.5 keeps the
         # dialogue at its floor however the talk goes on.
         if not dialogue.turns:
             return []
+        last = len(dialogue.turns) - 1
+        loops = [LineFlaw(self.name, "makes the same point a third time", sent)
+                 for i, sent, _ in self._loops(dialogue) if i == last]
+        if loops:
+            return loops
         n, limit = self.param("cross_n", 4), self.param("line_limit", 0.5)
         seen = {g for t in dialogue.turns[:-1] for g in ngrams(self._tokens(t.text), n)}
         parts, said, flaws = [], set(), []

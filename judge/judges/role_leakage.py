@@ -1,10 +1,14 @@
-"""Role leakage: a turn that carries a speaker label or writes the other side's lines."""
+"""Role leakage: a turn that carries a speaker label or writes the other side's lines, labelled or not (the words
+only the other role says, data/judge/roles.toml). Any such turn fails the roles gate."""
 from __future__ import annotations
 
 import re
+import tomllib
+from functools import cache
 
-from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Verdict
-from judge.base import Judge, register, verdict
+from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, LineFlaw, Turn, Verdict
+from core.words import sentences
+from judge.base import DATA_DIR, Judge, gate, register, verdict
 from judge.text import quote, snippet
 
 _ROLE_WORDS = (r"(?:sales\s*person|salesman|saleswoman|sales\s*rep(?:resentative)?|seller|dealer|agent|assistant"
@@ -17,6 +21,14 @@ _META = re.compile(r"<\|?(?:im_start|im_end|assistant|user|system|eot_id|end)\|?
 _OTHER = {SALESPERSON: (CUSTOMER, "customer"), CUSTOMER: (SALESPERSON, "salesperson")}
 
 
+@cache
+def _other_words() -> dict[str, list[re.Pattern[str]]]:
+    """Per role, the patterns of the *other* role's words that must not appear in its turns."""
+    raw = tomllib.loads((DATA_DIR / "roles.toml").read_text(encoding="utf-8"))
+    return {SALESPERSON: [re.compile(p, re.I) for p in raw.get("buyer", [])],
+            CUSTOMER: [re.compile(p, re.I) for p in raw.get("seller", [])]}
+
+
 @register
 class RoleLeakage(Judge):
     name = "role_leakage"
@@ -25,26 +37,39 @@ class RoleLeakage(Judge):
         if not dialogue.turns:
             return None
         names = self._names(dialogue)
-        evidence = []
-        for i, t in enumerate(dialogue.turns):
-            hits = [m for m in (_LABEL.search(t.text), _META.search(t.text)) if m]
-            for name in names.get(_OTHER[t.role][0], ()):
-                hit = re.search(rf"(?:^|\n|\s){re.escape(name)}\s*:", t.text)
-                if hit:
-                    hits.append(hit)
-            if hits:
-                m = min(hits, key=lambda h: h.start())
-                evidence.append(f"{quote(i, t, snippet(t.text, m.start(), m.end(), 50))} contains the label or "
-                                f"script marker \"{m.group(0).strip()}\"")
+        evidence = [e for i, t in enumerate(dialogue.turns) if (e := self._leak(i, t, names))]
         per_turn = self.param("penalty_per_turn", 0.5)
         score = 1.0 - per_turn * len(evidence)
         reason = ("no role labels or script markers in any turn" if not evidence
                   else f"{len(evidence)} turn(s) carry a role label or speak for the other side")
-        return verdict(self.name, score, reason, evidence)
+        return verdict(self.name, score, reason, evidence, [gate("roles", evidence)])
+
+    def line_flaws(self, dialogue: Dialogue) -> list[LineFlaw]:
+        if not dialogue.turns:
+            return []
+        found = self._leak(len(dialogue.turns) - 1, dialogue.turns[-1], self._names(dialogue))
+        return [LineFlaw(self.name, found)] if found else []
+
+    @staticmethod
+    def _leak(i: int, t: Turn, names: dict[str, tuple[str, ...]]) -> str | None:
+        """Evidence that turn i speaks for the other side: a label, a script marker or the other role's words."""
+        hits = [m for m in (_LABEL.search(t.text), _META.search(t.text)) if m]
+        for name in names.get(_OTHER[t.role][0], ()):
+            hit = re.search(rf"(?:^|\n|\s){re.escape(name)}\s*:", t.text)
+            if hit:
+                hits.append(hit)
+        if hits:
+            m = min(hits, key=lambda h: h.start())
+            return (f"{quote(i, t, snippet(t.text, m.start(), m.end(), 50))} contains the label or script marker "
+                    f"\"{m.group(0).strip()}\"")
+        for s in sentences(t.text):
+            if not s.rstrip().endswith("?") and any(rx.search(s) for rx in _other_words().get(t.role, ())):
+                return f"{quote(i, t, s)}: the {_OTHER[t.role][1]}'s words inside a {t.role} turn"
+        return None
 
     @staticmethod
     def _names(d: Dialogue) -> dict[str, tuple[str, ...]]:
-        seller = d.extra.get("seller_name") if isinstance(d.extra, dict) else None
+        seller = (d.extra.get("seller_name") or d.extra.get("seller")) if isinstance(d.extra, dict) else None
         def forms(name: str | None) -> tuple[str, ...]:
             # "Maya Chen" may write "Maya:" as well as "Maya Chen:".
             return tuple({name, name.split()[0]}) if name and name.split() else ()

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import astuple
 
 from core.decisions import decision_words
-from core.dialogue import Dialogue, Verdict
+from core.dialogue import CUSTOMER, Dialogue, Verdict
 from core.mentions import product_index
-from core.prices import closing_prices, list_ceiling, same_amount, within_budget
-from judge.base import Judge, register, verdict
+from core.prices import closing_prices, find_money, list_ceiling, same_amount, within_budget
+from judge.base import Judge, gate, register, verdict
 from judge.judges.decision import money, resolve_bought
 from judge.text import quote
 
@@ -32,7 +32,14 @@ class SaleSuccess(Judge):
             return None
         o = dialogue.outcome
         words, at, phrase = astuple(decision_words().said(dialogue.turns))
+        last = max((i for i, t in enumerate(dialogue.turns) if t.role == CUSTOMER), default=None)
         ev = []
+        if at is not None and at != last:
+            # A yes or no before a last turn that says neither ("No, not the monthly plan ... " then "Perfect,
+            # thirty days is plenty"): the rules cannot tell, so the sale is left uncertain, never vetoed.
+            ev.append(f"{quote(at, dialogue.turns[at])}: an earlier {words} (\"{phrase}\"), but the last turn says "
+                      f"neither; left uncertain")
+            words, at = "unclear", None
         if at is not None:
             ev.append(f"{quote(at, dialogue.turns[at])}: the customer says {words} (\"{phrase}\")")
         else:
@@ -45,17 +52,17 @@ class SaleSuccess(Judge):
             status = {"yes": SOLD, "no": NOT_SOLD}.get(words, UNKNOWN)
             score = {SOLD: 0.8, NOT_SOLD: 0.6}.get(status, 0.3)
             return verdict(self.name, score, f"no structured decision; from the words: {status}",
-                           ev, status=status, **details)
+                           ev, [gate("outcome", [])], status=status, **details)
         if not o.bought:
             if words == "yes":
                 return verdict(self.name, 0.0, "inconsistent: the decision says not bought, the customer said yes",
-                               ev, veto=True, status=INCONSISTENT, **details)
+                               ev, [gate("outcome", ev[:1])], status=INCONSISTENT, **details)
             score = self.param("not_sold_score", 0.7) if words == "no" else 0.5
             reason = "not sold, as the customer said" if words == "no" else "not sold; no explicit no in the words"
-            return verdict(self.name, score, reason, ev, status=NOT_SOLD, **details)
+            return verdict(self.name, score, reason, ev, [gate("outcome", [])], status=NOT_SOLD, **details)
         if words == "no":
             return verdict(self.name, 0.0, "inconsistent: the decision says bought, the customer said no",
-                           ev, veto=True, status=INCONSISTENT, **details)
+                           ev, [gate("outcome", ev[:1])], status=INCONSISTENT, **details)
         problems, inconsistent = [], []
         if words == "unclear":
             problems.append("no explicit yes from the customer")
@@ -67,8 +74,16 @@ class SaleSuccess(Judge):
                 inconsistent.append(f"the decision names {p.name}, which the dialogue never discusses")
         elif p is None and (o.product_id or o.product_name):
             inconsistent.append(f"the decision names {o.product_name or o.product_id}, which is not in the catalog")
+        listed_at = p.price if p is not None and p.price else None
+        # Amounts over the list price in the yes are a budget or a total ("it fits my $45,000 budget"), not a price.
+        said_prices = [m.value for m in find_money(dialogue.turns[at].text)
+                       if listed_at is None or m.value <= list_ceiling(listed_at)] if at is not None else []
         if o.price is None:
             problems.append("no price in the decision")
+        elif said_prices and not any(same_amount(o.price, v) for v in said_prices):
+            # The customer's own yes names its price: the record must carry that one.
+            inconsistent.append(f"the decision's price {money(o.price)} is not the one the customer accepts in "
+                                f"turn {at + 1} ({', '.join(money(v) for v in said_prices)})")
         else:
             listed = p.price if p is not None and p.price else None
             # The simulator never offers an amount over the list price as the price (it is a budget or a total).
@@ -85,11 +100,11 @@ class SaleSuccess(Judge):
                 problems.append(f"price {money(o.price)} is over the budget {money(b)}")
         ev += inconsistent + problems
         if inconsistent:
-            return verdict(self.name, 0.0, "inconsistent: " + "; ".join(inconsistent), ev, veto=True,
-                           status=INCONSISTENT, **details)
+            return verdict(self.name, 0.0, "inconsistent: " + "; ".join(inconsistent), ev,
+                           [gate("outcome", inconsistent)], status=INCONSISTENT, **details)
         score = 1.0 - 0.25 * len(problems)
         reason = "sold: " + ("; ".join(problems) if problems else "the customer agreed to the product and price")
-        return verdict(self.name, score, reason, ev, status=SOLD, **details)
+        return verdict(self.name, score, reason, ev, [gate("outcome", [])], status=SOLD, **details)
 
     def _reward(self, dialogue: Dialogue) -> float | None:
         p, o = dialogue.product, dialogue.outcome

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from core.dialogue import Dialogue, Verdict
 from core.words import count_words
-from judge.base import Judge, register, verdict
+from judge.base import Judge, gate, register, verdict
 from judge.text import mean, quote
 
 
@@ -33,4 +33,4 @@ class WordCount(Judge):
         bad = len(evidence)
         reason = (f"all {len(counts)} turns within {lo}-{hi} words" if not bad
                   else f"{bad} of {len(counts)} turns outside {lo}-{hi} words")
-        return verdict(self.name, mean(scores), reason, evidence, words_per_turn=counts)
+        return verdict(self.name, mean(scores), reason, evidence, [gate("band", evidence)], words_per_turn=counts)
