@@ -42,8 +42,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return p
 
 
-async def _judge(ns: argparse.Namespace) -> tuple[int, int, Path]:
-    from judge.dataset import judge_dataset
+async def _judge(ns: argparse.Namespace) -> tuple[int, int, Path, list[str]]:
+    from judge.dataset import judge_dataset, unapplied_gates
     from judge.panel import Panel, PanelOptions
     from llm.backend import open_chat_model
 
@@ -71,18 +71,21 @@ async def _judge(ns: argparse.Namespace) -> tuple[int, int, Path]:
     kept = [d for d in dialogues if d.status == KEPT]
     write_csv(out / "kept.csv", kept)
     write_csv(out / "discarded.csv", [d for d in dialogues if d.status != KEPT])
+    unapplied = unapplied_gates(dialogues, panel.options)
     write_atomic(out / "summary.json", json.dumps(
         {"file": str(path), "min_score": ns.min_score, "judged": len(dialogues), "kept": len(kept),
-         "judge": panel.describe()}, indent=2, default=str))
-    return len(kept), len(dialogues), out
+         "gates_not_applied": unapplied, "judge": panel.describe()}, indent=2, default=str))
+    return len(kept), len(dialogues), out, unapplied
 
 
 def main_subcommand(argv: list[str]) -> int:
     cmd, rest = argv[0], argv[1:]
     ns = _parser(f"run.py {cmd}").parse_args(rest)
     if cmd == "judge":
-        kept, total, out = asyncio.run(_judge(ns))
+        kept, total, out, unapplied = asyncio.run(_judge(ns))
         print(f"Kept {kept} of {total} dialogues at --min-score {ns.min_score}; verdicts in {out}")
+        if unapplied:
+            print("Gates not applied: " + "; ".join(unapplied) + ".")
         return 0
     from app.evaluation import evaluate_run
 

@@ -91,6 +91,19 @@ def quality(dialogues: Sequence[Dialogue], criteria: Sequence[Criterion]) -> lis
     return out
 
 
+def gates(dialogues: Sequence[Dialogue]) -> list[dict[str, Any]]:
+    """Per gate: dialogues it was decided on, how many failed it, and the first failure's evidence."""
+    seen: dict[str, dict[str, Any]] = {}
+    for d in dialogues:
+        for name, passed in d.gates.items():
+            g = seen.setdefault(name, {"name": name, "judged": 0, "failed": 0, "example": None})
+            g["judged"] += 1
+            g["failed"] += not passed
+            if not passed and g["example"] is None:
+                g["example"] = next((r for r in d.reasons if r.startswith(f"gate {name} ")), None)
+    return sorted(seen.values(), key=lambda g: (-g["failed"], g["name"]))
+
+
 def compute(dialogues: Sequence[Dialogue], manifest: dict[str, Any], kept_n: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for stage in ("generate", "judge"):
@@ -149,6 +162,7 @@ def rubric(dialogues: Sequence[Dialogue], manifest: dict[str, Any], criteria: Se
         "score": {"kept": summary(scores_kept), "discarded": summary(scores_disc),
                   "hist_kept": histogram(scores_kept, cfg["score_bins"]),
                   "hist_discarded": histogram(scores_disc, cfg["score_bins"])},
+        "gates": gates(dialogues),
         "quality": quality(dialogues, criteria),
         "sales": {"sold": sum(sold(d) for d in kept), "rate": sum(sold(d) for d in kept) / n if n else None,
                   "no_decision": sum(1 for d in kept if d.outcome is None or d.outcome.bought is None),

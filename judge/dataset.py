@@ -15,7 +15,7 @@ from core.errors import InputError
 from core.formats import read_car_dealer, read_csv
 from core.jsonl import read_jsonl
 from core.mentions import product_index
-from judge.panel import Panel
+from judge.panel import Panel, PanelOptions
 
 log = logging.getLogger(__name__)
 
@@ -105,3 +105,20 @@ async def judge_dataset(path: Path | str, panel: Panel, min_score: float, *, con
 
     await asyncio.gather(*(one(d) for d in dialogues))
     return dialogues
+
+
+def unapplied_gates(dialogues: list[Dialogue], options: PanelOptions) -> list[str]:
+    """The gates imported data could not be held to, each with why: limits not given, facts not recorded."""
+    out = []
+    if options.min_words is None and options.max_words is None:
+        out.append("band (no --min-words/--max-words given)")
+    if options.max_exchanges is None:
+        out.append("the exchange limit of the exchanges gate (no --max-exchanges given)")
+    no_price = sum(1 for d in dialogues if d.outcome is not None and d.outcome.bought and d.outcome.price is None)
+    if no_price:
+        out.append(f"the accepted price of the outcome gate on {no_price} sale(s) with no recorded price")
+    no_product = sum(1 for d in dialogues if d.turns and (d.product is None or not d.product.id))
+    if no_product:
+        out.append(f"catalog and floor on {no_product} dialogue(s) whose product is not in the catalog (checked "
+                   f"against the products they name)")
+    return out

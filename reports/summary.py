@@ -107,6 +107,9 @@ def rubric_table(m: dict[str, Any]) -> str:
         ["Exchanges", f"{num(fmt['within_max_exchanges'], 2, pct=True)} of dialogues (mean "
                       f"{num(fmt['exchanges_mean'], 1)})", f"up to {fmt['max_exchanges']} exchanges", ""],
     ]
+    for g in r.get("gates", []):  # older metrics.json files have no gates
+        rows.append([f"Gate: {esc(g['name'])}", f"{num(g['failed'])} of {num(g['judged'])} failed",
+                     f'<span class="note">{esc(g["example"] or "")}</span>', _ok(g["failed"] == 0)])
     for q in r["quality"]:
         present = [f"{esc(k)} ({num(v['mean'])})" for k, v in q["sources"].items() if v["n"]]
         missing = [esc(k) for k, v in q["sources"].items() if not v["n"]]

@@ -96,3 +96,17 @@ def test_llm_judge_scores_as_the_judge_writes_them() -> None:
     assert q["creativity_engagement"]["kept"]["mean"] == pytest.approx(0.25)
     assert q["accuracy_completeness"]["kept"]["mean"] == pytest.approx(0.0)
     assert q["toxicity_bias"]["kept"]["n"] == 0
+
+
+def test_gates_are_counted_apart_from_the_criteria() -> None:
+    a, b, c = _d(0), _d(1, status=DISCARDED, reasons=["gate floor (accuracy): turn 7 (salesperson): floor said"]), _d(2)
+    a.gates = {"band": True, "floor": True}
+    b.gates = {"band": True, "floor": False}
+    c.criteria = {"accuracy_completeness": 0.25}  # the panel's own figure wins over the verdicts (none here)
+    r = rubric([a, b, c], {}, criteria())
+    assert r["gates"] == [{"name": "floor", "judged": 2, "failed": 1,
+                           "example": "gate floor (accuracy): turn 7 (salesperson): floor said"},
+                          {"name": "band", "judged": 2, "failed": 0, "example": None}]
+    acc = next(q for q in r["quality"] if q["name"] == "accuracy_completeness")
+    assert acc["kept"]["mean"] == pytest.approx(0.25) and acc["kept"]["n"] == 1
+    assert reason_key(b.reasons[0]) == "gate floor failed"

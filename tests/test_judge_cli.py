@@ -28,6 +28,10 @@ def test_judge_a_car_dealer_file_and_split_kept_from_discarded(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["judged"], summary["kept"]) == (len(records), kept)
     assert f"Kept {kept} of {len(records)}" in proc.stdout
+    # Car Dealer data was never held to a word band, and its products are not this catalog's: said, not hidden.
+    assert summary["gates_not_applied"][0] == "band (no --min-words/--max-words given)"
+    assert any(g.startswith("catalog and floor on ") for g in summary["gates_not_applied"])
+    assert "Gates not applied: band (no --min-words/--max-words given)" in proc.stdout
 
 
 def test_judge_a_missing_file_is_one_line_and_exit_2(tmp_path):
