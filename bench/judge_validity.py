@@ -191,9 +191,20 @@ async def main() -> None:
     ap.add_argument("--llm", default=None, help="embedded model for the LLM judge, run on every dialogue (default: "
                                                 "no LLM judge)")
     ap.add_argument("--ablate", action="store_true")
+    ap.add_argument("--per-kind", type=int, default=None, help="only the first N items of each kind and set (for "
+                                                                 "the slow LLM judge)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every miss and false discard")
     ns = ap.parse_args()
     items = load_set(ns.set)
+    if ns.per_kind:
+        taken: dict[str, int] = defaultdict(int)
+        keep = []
+        for i in items:
+            key = i.label["kind"] if i.label["set"] == "flawed" else i.label["set"]
+            taken[key] += 1
+            if taken[key] <= ns.per_kind:
+                keep.append(i)
+        items = keep
     # With a judge model the cascade is off: the LLM judge's worth is measured on every dialogue.
     options = PanelOptions(use_llm_judge=ns.llm is not None, weights_path=ns.weights or DEFAULT_WEIGHTS,
                            cascade=ns.llm is None)

@@ -342,15 +342,24 @@ class ClaimExtractor:
                      f"an offer within the allowed range for {p.name} ({money(floor or 0)}-{money(p.price)})",
                      p.id, v)
 
+    def _echoed(self, value: float, unit: str, heard: str) -> bool:
+        """The customer said this figure with this unit, perhaps a word or two apart ("90 highway miles a day")."""
+        spellings = "|".join(sorted((f for f, c in self.rules.units.items() if c == unit), key=len, reverse=True))
+        if not spellings:
+            return False
+        for m in re.finditer(rf"(?<![\d.])(\d[\d,]*(?:\.\d+)?)\s*-?\s*(?:[a-z]+\s+){{0,2}}(?:{spellings})(?![a-z])",
+                             heard, re.I):
+            if abs(float(m.group(1).replace(",", "")) - value) < 1e-6:
+                return True
+        return False
+
     def _policy_kinds(self, sent: str) -> list[str]:
         return [kind for kind in ("warranty", "financing", "returns") if self.rules.cues[kind].search(sent)]
 
     def _unit_claims(self, i: int, sent: str, p: Product, customer_text: str) -> list[Claim]:
         out = []
         f = self.facts(p)
-        # A figure the customer said, in any unit or none ("90 highway miles a day"), is the customer's.
-        echoed = {float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?",
-                                                                  _digits_for_words(customer_text))}
+        heard = _digits_for_words(customer_text)
         kinds = self._policy_kinds(sent)
         policy = kinds[0] if kinds else None
         seen: set[tuple[float, str]] = set()
@@ -360,7 +369,7 @@ class ClaimExtractor:
             seen.add((v, unit))
             frag = _digits_for_words(sent)[a:b]
             hedged = self.rules.cues["hedge"].search(_digits_for_words(sent)[:a]) is not None
-            if v in echoed:
+            if self._echoed(v, unit, heard):
                 out.append(Claim("spec", i, frag, sent, IMMATERIAL, "repeats the customer's figure", p.id, v))
                 continue
             if _RATE.match(_digits_for_words(sent)[b:]) and unit not in ("mpg", "mph", "percent"):
