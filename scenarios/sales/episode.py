@@ -175,7 +175,9 @@ class SalesEpisode:
             values["facts"] = self._facts(product, focus) if product is not None else ""
             values["need"] = self.seller.said.get("needs") or "what they need"
             values["why"] = (t["why_no_type"].format(no_type=s["no_type"]) + "; " if s.get("no_type") else "") + \
-                (t["why_met"].format(met=", ".join(s["met"])) if s.get("met") else "")
+                (t["why_met"].format(met=", ".join(s["met"])) if s.get("met") else "") + \
+                (("; " if s.get("met") else "") + t["why_lacks"].format(lacks=", ".join(s["lacks"]))
+                 if s.get("lacks") else "")
             values.update({k: s[k] for k in ("feature", "policy") if s.get(k)})
             if s.get("policy") and product is not None:
                 values["policy_text"] = product.policies.get(s["policy"], "ask the store for details")

@@ -117,7 +117,10 @@ class SellerPolicy:
             wanted = self.said.get("type")
             missing_type = bool(wanted and best.body_type != wanted and all(p.body_type != wanted for p in self.lot))
             met = [f for f in self.said.get("must_haves", []) if has_feature(best, f)]
-            return Act(SALESPERSON, "recommend", {"met": met, "no_type": wanted if missing_type else None})
+            # Said out loud: asked for heated seats and offered a product without them, the 1.5B voice claimed them.
+            lacks = [f for f in self.said.get("must_haves", []) if not has_feature(best, f)]
+            return Act(SALESPERSON, "recommend", {"met": met, "lacks": lacks or None,
+                                                  "no_type": wanted if missing_type else None})
         if heard.act == "ask_feature":
             feature = s["feature"]
             if has_feature(self.product, feature):
