@@ -22,7 +22,8 @@ VOICE_FILE = Path(__file__).resolve().parent / "voice.toml"
 _NAMES_PRICE = {"recommend", "feature_switch", "cheaper", "discount", "compare", "accept"}
 _DIGITS = re.compile(r"(?<![\w$.,])\d[\d,]*(?:\.\d+)?")
 # A spec key's unit suffix, as it is said.
-_UNITS = {"miles": "miles", "lb": "lb", "in": "inches", "hours": "hours", "mah": "mAh", "gb": "GB", "tb": "TB",
+_UNITS = {"cu_ft": "cubic feet", "sq_ft": "square feet",
+          "miles": "miles", "lb": "lb", "in": "inches", "hours": "hours", "mah": "mAh", "gb": "GB", "tb": "TB",
           "kw": "kW", "kwh": "kWh", "mph": "mph", "g": "grams", "l": "liters", "qt": "quarts", "w": "watts",
           "bar": "bar", "rpm": "rpm", "s": "seconds", "min": "minutes", "minutes": "minutes", "ft": "feet",
           "percent": "percent", "aw": "AW", "days": "days", "months": "months"}
@@ -33,16 +34,20 @@ def _article(phrase: str) -> str:
 
 
 def spec_text(key: str, value: Any) -> str:
-    """'mileage_miles', 104000 -> 'mileage 104,000 miles'; 'monthly_price_usd', 9.99 -> 'monthly price $9.99'."""
+    """'mileage_miles', 104000 -> 'mileage 104,000 miles'; 'trunk_cu_ft', 15.1 -> 'trunk 15.1 cubic feet';
+    'seats', 5 -> 'seats: 5'; 'monthly_price_usd', 9.99 -> 'monthly price $9.99'."""
     parts = key.split("_")
     if parts[-1] == "usd" and isinstance(value, int | float):
         return f"{' '.join(parts[:-1])} {money(value)}"
     if isinstance(value, bool):
         return f"{' '.join(parts)}: {'yes' if value else 'no'}"
-    shown = f"{value:,}" if isinstance(value, int) else str(value)
+    shown = f"{value:,}" if isinstance(value, int) and "year" not in parts else str(value)  # 2014, not 2,014
+    # "trunk_cu_ft" is cubic feet, not "trunk cu 15.1 feet" (the voice copied that to the customer word for word).
+    if len(parts) > 2 and "_".join(parts[-2:]) in _UNITS:
+        return f"{' '.join(parts[:-2])} {shown} {_UNITS['_'.join(parts[-2:])]}"
     if len(parts) > 1 and parts[-1] in _UNITS:
         return f"{' '.join(parts[:-1])} {shown} {_UNITS[parts[-1]]}"
-    return f"{' '.join(parts)} {shown}"
+    return f"{' '.join(parts)}: {shown}"  # "seats: 5", not "seats 5"
 
 
 class SalesEpisode:
