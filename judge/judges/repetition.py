@@ -14,6 +14,9 @@ from core.words import sentences
 from judge.base import Judge, register, verdict
 from judge.text import content_words, ngrams, quote, tokens
 
+_PERSON = {w: "<person>" for w in ("i", "me", "my", "mine", "myself", "you", "your", "yours", "yourself", "we", "us",
+                                   "our", "ours", "i'm", "you're", "i've", "you've", "i'll", "you'll", "i'd", "you'd")}
+
 
 @register
 class Repetition(Judge):
@@ -24,7 +27,9 @@ class Repetition(Judge):
         for m in product_index(self.ctx.catalog).find(text):
             out += tokens(text[pos:m.start]) + ["<" + "|".join(p.id for p in m.products) + ">"]
             pos = m.end
-        return out + tokens(text[pos:])
+        # One token for every person word: "the car that is right for you, no matter what your budget is" said
+        # back as "... right for me, no matter what my budget is" is the other side's line parroted.
+        return [_PERSON.get(t, t) for t in out + tokens(text[pos:])]
 
     def _turn(self, text: str, seen: set[tuple[str, ...]]) -> tuple[float, float, float, Counter, list]:
         """(penalty 0-1, share of 4-grams said before, share of 3-grams repeated inside, 3-gram counts, 4-grams)."""
@@ -62,7 +67,7 @@ class Repetition(Judge):
             seen.update(cross)
         # The worst turn dominates: one copied turn is a visible flaw even in an otherwise varied dialogue.
         score = 1.0 - (0.7 * worst + 0.3 * sum(penalties) / len(penalties))
-        loops = self._loops(dialogue)
+        loops = self._loops(dialogue) + self._parrots(dialogue)
         if loops:
             # The same point made a third time (a question asked again after its answer, a pitch recited): a loop
             # a reader notices at once, whatever the n-gram overlap says.
@@ -72,6 +77,20 @@ class Repetition(Judge):
                   else f"repetition found in {len(evidence)} place(s); worst turn penalty {worst:.2f}")
         return verdict(self.name, score, reason, evidence, max_cross_overlap=round(cross_max, 3),
                        max_within_repeat=round(within_max, 3))
+
+    def _parrots(self, dialogue: Dialogue) -> list[tuple[int, str, str]]:
+        """A turn made mostly of the other side's last turn, person words aside: the buyer reciting the pitch."""
+        n, share = self.param("cross_n", 4), self.param("parrot_share", 0.4)
+        out = []
+        for i in range(1, len(dialogue.turns)):
+            t, prev = dialogue.turns[i], dialogue.turns[i - 1]
+            grams = ngrams(self._tokens(t.text), n)
+            theirs = set(ngrams(self._tokens(prev.text), n))
+            copied = sum(g in theirs for g in grams) / len(grams) if grams else 0.0
+            if t.role != prev.role and copied >= share:
+                out.append((i, "", f"{quote(i, t, limit=90)} repeats {copied:.0%} of the {prev.role}'s turn before "
+                                   f"it (person words aside)"))
+        return out
 
     def _loops(self, dialogue: Dialogue) -> list[tuple[int, str, str]]:
         """(turn, sentence, evidence) for each point one side makes in a third turn (content words mostly shared)."""
@@ -103,6 +122,8 @@ class Repetition(Judge):
         last = len(dialogue.turns) - 1
         loops = [LineFlaw(self.name, "makes the same point a third time", sent)
                  for i, sent, _ in self._loops(dialogue) if i == last]
+        loops += [LineFlaw(self.name, "repeats most of the other side's last turn") for i, _, _ in
+                  self._parrots(dialogue) if i == last]
         if loops:
             return loops
         n, limit = self.param("cross_n", 4), self.param("line_limit", 0.5)
