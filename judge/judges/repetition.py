@@ -93,8 +93,8 @@ class Repetition(Judge):
         return out
 
     def _loops(self, dialogue: Dialogue) -> list[tuple[int, str, str]]:
-        """(turn, sentence, evidence) for each point one side makes in a third turn (content words mostly shared)."""
-        said: list[tuple[str, set[str], list[int]]] = []  # (role, content words, turns it appears in)
+        """(turn, sentence, evidence) for each point one side makes a third time (content words mostly shared)."""
+        said: list[tuple[str, set[str], list[int]]] = []  # (role, content words, the turn of each time it is said)
         out = []
         for i, t in enumerate(dialogue.turns):
             for sent in sentences(t.text):
@@ -104,11 +104,11 @@ class Repetition(Judge):
                 need = self.param("loop_overlap", 0.5)
                 for role, ws, turns in said:
                     if role == t.role and len(words & ws) / len(words | ws) >= need:
-                        if i not in turns:
-                            turns.append(i)
-                            if len(turns) == 3:
-                                out.append((i, sent, f"{quote(i, t, sent, 120)} makes the same point a third time "
-                                                     f"(turns {turns[0] + 1}, {turns[1] + 1} and {i + 1})"))
+                        # Said again in the same turn counts too: "I'm excited to find …" twice in one line.
+                        turns.append(i)
+                        if len(turns) == 3:
+                            out.append((i, sent, f"{quote(i, t, sent, 120)} makes the same point a third time "
+                                                 f"(turns {', '.join(str(x + 1) for x in turns)})"))
                         break
                 else:
                     said.append((t.role, words, [i]))
