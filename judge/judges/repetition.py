@@ -122,10 +122,16 @@ class Repetition(Judge):
         last = len(dialogue.turns) - 1
         loops = [LineFlaw(self.name, "makes the same point a third time", sent)
                  for i, sent, _ in self._loops(dialogue) if i == last]
-        loops += [LineFlaw(self.name, "repeats most of the other side's last turn") for i, _, _ in
-                  self._parrots(dialogue) if i == last]
         if loops:
             return loops
+        found = self._copies(dialogue)
+        if found:
+            return found  # leaving out the copied sentences cures a parrot as well
+        return [LineFlaw(self.name, "repeats most of the other side's last turn") for i, _, _ in
+                self._parrots(dialogue) if i == last]
+
+    def _copies(self, dialogue: Dialogue) -> list[LineFlaw]:
+        """The last line's sentences said twice, or copied from earlier turns past the line limit."""
         n, limit = self.param("cross_n", 4), self.param("line_limit", 0.5)
         seen = {g for t in dialogue.turns[:-1] for g in ngrams(self._tokens(t.text), n)}
         parts, said, flaws = [], set(), []
