@@ -46,7 +46,7 @@ class Measure:
 def measure_list(criteria: Sequence[Criterion]) -> list[Measure]:
     """What the variant comparison reports, in order."""
     out = [Measure("kept", "kept (share of attempts)", True, "share"),
-           Measure("score", "overall judge score", True)]
+           Measure("score", "quality score", True)]
     out += [Measure(c.name, c.label, True) for c in criteria]
     out += [Measure("sold", "sold (share)", True, "share"),
             Measure("words_in_band", "responses within the word band", True, "share"),

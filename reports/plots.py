@@ -38,7 +38,7 @@ def _bars(ax, edges: Sequence[float], counts: Sequence[int], color: str, name: s
 
 
 def score_distributions(rubric: dict[str, Any]) -> str | None:
-    panels = [("overall judge score", rubric["score"])] + [(q["label"], q) for q in rubric["quality"]]
+    panels = [("quality score", rubric["score"])] + [(q["label"], q) for q in rubric["quality"]]
     if not any(sum(p["hist_kept"]["counts"]) + sum(p["hist_discarded"]["counts"]) for _, p in panels):
         return None
     cols = 3
