@@ -158,7 +158,7 @@ async def ablate(items: list[Item], options: PanelOptions, min_score: float, ful
     print("| judge left out | catches lost (only this judge caught them) | false discards avoided | its s/dialogue |")
     print("| --- | --- | --- | ---: |")
     for name in tables:
-        if tables[name].get("enabled", True) is False:
+        if tables[name].get("enabled", True) is False or (name == "llm_judge" and not options.use_llm_judge):
             continue
         rest = {k: v for k, v in tables.items() if k != name}
         with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
@@ -166,9 +166,6 @@ async def ablate(items: list[Item], options: PanelOptions, min_score: float, ful
                 f.write(f"[judges.{k}]\n" + "".join(f"{a} = {json.dumps(b)}\n" for a, b in v.items()))
         try:
             panel = build(Path(f.name), options, resources)
-            if name == "llm_judge" and "llm_judge" not in build(options.weights_path or DEFAULT_WEIGHTS, options,
-                                                               resources).names:
-                continue
             ds, _ = await judge_all(panel, items, min_score)
         finally:
             os.unlink(f.name)

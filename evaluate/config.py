@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from core.criteria import CRITERIA_FILE, Criterion, Source  # noqa: F401 (Source: the evaluation's name too)
+from core.criteria import CRITERIA_FILE, Criterion
 from core.criteria import criteria as load_criteria
 from core.files import read_toml
 

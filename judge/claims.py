@@ -176,19 +176,14 @@ class ClaimExtractor:
         all_features = sorted({f for p in catalog.products for f in p.features}, key=len, reverse=True)
         self._mask_rx = re.compile("|".join(map(re.escape, all_features)), re.I) if all_features else None
         self._facts: dict[str, ProductFacts] = {}
+        self._brand_words: dict[str, list[set[str]]] = {}  # brand -> each product's catalog words (model numbers)
+        for p in catalog.products:
+            if p.brand:
+                self._brand_words.setdefault(norm(p.brand), []).append(set(product_blob(p).split()))
+        self._echo_rx: dict[str, re.Pattern[str]] = {}  # unit -> a figure with that unit, a word or two apart
         brands = sorted({p.brand for p in catalog.products if p.brand}, key=len, reverse=True)
         self._brand_rx = re.compile(r"\b(" + "|".join(map(re.escape, brands)) +
                                     r")((?:[ \t]+(?:[A-Z0-9][\w\-.+]*[\w+]|[A-Z0-9])){1,3})") if brands else None
-
-    @property
-    def _brand_blobs(self) -> dict[str, list[str]]:
-        if not hasattr(self, "_brand_blob_cache"):
-            out: dict[str, list[str]] = {}
-            for p in self.catalog.products:
-                if p.brand:
-                    out.setdefault(norm(p.brand), []).append(product_blob(p))
-            self._brand_blob_cache = out
-        return self._brand_blob_cache
 
     def facts(self, p: Product) -> ProductFacts:
         if not p.id:  # an imported record's product (Car Dealer MSRP only): not in the catalog, not cached
@@ -222,9 +217,8 @@ class ClaimExtractor:
                 if leak := self.rules.cues["floor_leak"].search(sent):
                     claims.append(Claim("floor", i, leak.group(0), sent, CONTRADICTED,
                                         "names the discount floor, which the catalog keeps private", gate="floor"))
-                elif (limit := self._floor_limit(sent, subject or in_play)) is not None:
-                    claims.append(limit.__class__("floor", i, limit.text, sent, CONTRADICTED, limit.note,
-                                                  limit.subject, limit.value, gate="floor"))
+                elif (limit := self._floor_limit(i, sent, subject or in_play)) is not None:
+                    claims.append(limit)
                 # Each part of the sentence is about the product named last before it: in "The Jetta doesn't have
                 # third-row seating, but the Ascent does" the missing third row is the Jetta's.
                 bounds = [0, *(m.start for m in mentions), len(sent)]
@@ -240,14 +234,15 @@ class ClaimExtractor:
                     claims += [replace(c, sentence=sent) for c in found]
         return claims
 
-    def _floor_limit(self, sent: str, p: Product | None) -> Claim | None:
+    def _floor_limit(self, i: int, sent: str, p: Product | None) -> Claim | None:
         """The floor's own amount said as a limit ("I can't go under $1,199"): the private floor, stated."""
         if p is None or p.min_price is None or not self.rules.cues["floor_limit"].search(sent):
             return None
         for m in find_money(sent):
             if same_amount(m.value, p.min_price) and not same_amount(m.value, p.price):
-                return Claim("floor", -1, m.text, sent, CONTRADICTED,
-                             f"states {money(m.value)}, the private floor of {p.name}, as the limit", p.id, m.value)
+                return Claim("floor", i, m.text, sent, CONTRADICTED,
+                             f"states {money(m.value)}, the private floor of {p.name}, as the limit", p.id, m.value,
+                             gate="floor")
         return None
 
     @staticmethod
@@ -277,8 +272,7 @@ class ClaimExtractor:
             keys = self.index.aliases
             exists = any(k.startswith(cand) or cand.startswith(k + " ") or cand == k for k in keys)
             # "Subaru EyeSight", "LG WM4000HWA": a brand's feature or model number, said without the full name.
-            exists = exists or any(set(cand.split()) <= set(b.split()) for b in self._brand_blobs.get(
-                norm(m.group(1)), ()))
+            exists = exists or any(set(cand.split()) <= words for words in self._brand_words.get(norm(m.group(1)), ()))
             if not exists:
                 out.append(Claim("product", i, m.group(0).strip(), sent, CONTRADICTED,
                                  f"\"{m.group(0).strip()}\" is not a product in the catalog"))
@@ -344,14 +338,12 @@ class ClaimExtractor:
 
     def _echoed(self, value: float, unit: str, heard: str) -> bool:
         """The customer said this figure with this unit, perhaps a word or two apart ("90 highway miles a day")."""
-        spellings = "|".join(sorted((f for f, c in self.rules.units.items() if c == unit), key=len, reverse=True))
-        if not spellings:
-            return False
-        for m in re.finditer(rf"(?<![\d.])(\d[\d,]*(?:\.\d+)?)\s*-?\s*(?:[a-z]+\s+){{0,2}}(?:{spellings})(?![a-z])",
-                             heard, re.I):
-            if abs(float(m.group(1).replace(",", "")) - value) < 1e-6:
-                return True
-        return False
+        if unit not in self._echo_rx:
+            spellings = "|".join(sorted((f for f, c in self.rules.units.items() if c == unit), key=len, reverse=True))
+            self._echo_rx[unit] = re.compile(rf"(?<![\d.])(\d[\d,]*(?:\.\d+)?)\s*-?\s*(?:[a-z]+\s+){{0,2}}"
+                                             rf"(?:{spellings or '(?!)'})(?![a-z])", re.I)
+        return any(abs(float(m.group(1).replace(",", "")) - value) < 1e-6
+                   for m in self._echo_rx[unit].finditer(heard))
 
     def _policy_kinds(self, sent: str) -> list[str]:
         return [kind for kind in ("warranty", "financing", "returns") if self.rules.cues[kind].search(sent)]
@@ -363,16 +355,17 @@ class ClaimExtractor:
         kinds = self._policy_kinds(sent)
         policy = kinds[0] if kinds else None
         seen: set[tuple[float, str]] = set()
+        digits = _digits_for_words(sent)  # numbers_with_units' offsets are into this text
         for v, unit, a, b in numbers_with_units(self.rules, sent):
             if (v, unit) in seen:
                 continue
             seen.add((v, unit))
-            frag = _digits_for_words(sent)[a:b]
-            hedged = self.rules.cues["hedge"].search(_digits_for_words(sent)[:a]) is not None
+            frag = digits[a:b]
+            hedged = self.rules.cues["hedge"].search(digits[:a]) is not None
             if self._echoed(v, unit, heard):
                 out.append(Claim("spec", i, frag, sent, IMMATERIAL, "repeats the customer's figure", p.id, v))
                 continue
-            if _RATE.match(_digits_for_words(sent)[b:]) and unit not in ("mpg", "mph", "percent"):
+            if _RATE.match(digits[b:]) and unit not in ("mpg", "mph", "percent"):
                 continue  # "1.5 inches per second", "90 miles a day": a rate, not the product's length or range
             policy_units = {}
             for k in kinds:

@@ -21,7 +21,8 @@ class ExchangeCount(Judge):
         if cap is not None and n > cap:
             score -= min(1.0, 0.25 * (n - cap))
             problems.append(f"{n} exchanges, over the maximum of {cap}")
-            first = _exchange_starts(turns)[cap]
+            extra = next(t for t in dialogue.exchanges()[cap] if t is not None)
+            first = next(i for i, t in enumerate(turns) if t is extra)
             evidence.append(f"{where(first, turns[first])} begins exchange {cap + 1}, over the maximum of {cap}")
         if n < floor:
             # One exchange cannot hold discovery, a pitch and a decision.
@@ -39,15 +40,3 @@ class ExchangeCount(Judge):
         reason = "; ".join(problems) or f"{n} exchanges, salesperson first, sides alternate"
         return verdict(self.name, score, reason, evidence, [gate("exchanges", problems and (evidence or problems))],
                        exchanges=n, turns=len(turns))
-
-
-def _exchange_starts(turns) -> list[int]:
-    """The index of each exchange's first turn, paired as Dialogue.exchanges pairs them."""
-    starts, open_ = [], False  # open_: the last exchange has its salesperson turn and awaits the customer
-    for i, t in enumerate(turns):
-        if t.role == SALESPERSON or not open_:
-            starts.append(i)
-            open_ = t.role == SALESPERSON
-        else:
-            open_ = False
-    return starts

@@ -78,11 +78,12 @@ class Repetition(Judge):
         return verdict(self.name, score, reason, evidence, max_cross_overlap=round(cross_max, 3),
                        max_within_repeat=round(within_max, 3))
 
-    def _parrots(self, dialogue: Dialogue) -> list[tuple[int, str, str]]:
-        """A turn made mostly of the other side's last turn, person words aside: the buyer reciting the pitch."""
+    def _parrots(self, dialogue: Dialogue, start: int = 1) -> list[tuple[int, str, str]]:
+        """Turns from `start` made mostly of the other side's last turn, person words aside: the buyer reciting
+        the pitch."""
         n, share = self.param("cross_n", 4), self.param("parrot_share", 0.4)
         out = []
-        for i in range(1, len(dialogue.turns)):
+        for i in range(max(1, start), len(dialogue.turns)):
             t, prev = dialogue.turns[i], dialogue.turns[i - 1]
             grams = ngrams(self._tokens(t.text), n)
             theirs = set(ngrams(self._tokens(prev.text), n))
@@ -95,13 +96,12 @@ class Repetition(Judge):
     def _loops(self, dialogue: Dialogue) -> list[tuple[int, str, str]]:
         """(turn, sentence, evidence) for each point one side makes a third time (content words mostly shared)."""
         said: list[tuple[str, set[str], list[int]]] = []  # (role, content words, the turn of each time it is said)
-        out = []
+        out, need = [], self.param("loop_overlap", 0.5)
         for i, t in enumerate(dialogue.turns):
             for sent in sentences(t.text):
                 words = content_words(sent)
                 if len(words) < 4:
                     continue
-                need = self.param("loop_overlap", 0.5)
                 for role, ws, turns in said:
                     if role == t.role and len(words & ws) / len(words | ws) >= need:
                         # Said again in the same turn counts too: "I'm excited to find …" twice in one line.
@@ -127,8 +127,8 @@ class Repetition(Judge):
         found = self._copies(dialogue)
         if found:
             return found  # leaving out the copied sentences cures a parrot as well
-        return [LineFlaw(self.name, "repeats most of the other side's last turn") for i, _, _ in
-                self._parrots(dialogue) if i == last]
+        return [LineFlaw(self.name, "repeats most of the other side's last turn")
+                for _ in self._parrots(dialogue, last)]
 
     def _copies(self, dialogue: Dialogue) -> list[LineFlaw]:
         """The last line's sentences said twice, or copied from earlier turns past the line limit."""

@@ -74,10 +74,10 @@ class SaleSuccess(Judge):
                 inconsistent.append(f"the decision names {p.name}, which the dialogue never discusses")
         elif p is None and (o.product_id or o.product_name):
             inconsistent.append(f"the decision names {o.product_name or o.product_id}, which is not in the catalog")
-        listed_at = p.price if p is not None and p.price else None
+        listed = p.price if p is not None and p.price else None
         # Amounts over the list price in the yes are a budget or a total ("it fits my $45,000 budget"), not a price.
         said_prices = [m.value for m in find_money(dialogue.turns[at].text)
-                       if listed_at is None or m.value <= list_ceiling(listed_at)] if at is not None else []
+                       if listed is None or m.value <= list_ceiling(listed)] if at is not None else []
         if o.price is None:
             problems.append("no price in the decision")
         elif said_prices and not any(same_amount(o.price, v) for v in said_prices):
@@ -85,7 +85,6 @@ class SaleSuccess(Judge):
             inconsistent.append(f"the decision's price {money(o.price)} is not the one the customer accepts in "
                                 f"turn {at + 1} ({', '.join(money(v) for v in said_prices)})")
         else:
-            listed = p.price if p is not None and p.price else None
             # The simulator never offers an amount over the list price as the price (it is a budget or a total).
             agreed = closing_prices(dialogue.turns, listed, list_ceiling(listed) if listed else None)
             if agreed and not any(same_amount(o.price, a) for a in agreed):
