@@ -103,6 +103,7 @@ class ProductFacts:
     def __init__(self, rules: Rules, p: Product):
         self.product = p
         self.blob = product_blob(p)
+        self.blob_name = norm(f"{p.brand or ''} {p.name or ''}")
         self.by_unit: dict[str, set[float]] = {}
         self.policy_units: dict[str, dict[str, set[float]]] = {}
         texts = [p.name, *p.features, *(str(v) for v in p.specs.values() if not isinstance(v, int | float))]
@@ -116,10 +117,17 @@ class ProductFacts:
         for t in texts:
             for val, unit, _, _ in numbers_with_units(rules, t):
                 self.by_unit.setdefault(unit, set()).add(val)
+        # Each clause of a policy on its own too: "1-year limited warranty; AppleCare+ 2 years for $179" offers no
+        # 2-year limited warranty. A claim is checked against the clause whose words it shares.
+        self.policy_clauses: dict[str, list[tuple[set[str], dict[str, set[float]]]]] = {}
         for kind, t in p.policies.items():
             bucket = self.policy_units.setdefault(kind, {})
-            for val, unit, _, _ in numbers_with_units(rules, str(t)):
-                bucket.setdefault(unit, set()).add(val)
+            for clause in re.split(r"[;\n]", str(t)):
+                units: dict[str, set[float]] = {}
+                for val, unit, _, _ in numbers_with_units(rules, clause):
+                    bucket.setdefault(unit, set()).add(val)
+                    units.setdefault(unit, set()).add(val)
+                self.policy_clauses.setdefault(kind, []).append((_clause_words(rules, clause), units))
         # Features such as "12-year warranty" or "100-night trial" are policy facts too.
         for f in p.features:
             for kind in ("warranty", "returns"):
@@ -142,6 +150,15 @@ class ProductFacts:
             if toks[i] in rules.key_units:
                 return rules.key_units[toks[i]]
         return None
+
+
+def _clause_words(rules: Rules, text: str) -> set[str]:
+    """The words that tell one policy clause from another: not numbers, units or filler."""
+    units = {w for spelling in rules.units for w in spelling.split()}
+    return {w for w in re.findall(r"[a-z][a-z+]+", text.lower()) if w not in units and w not in _FILLER}
+
+
+_FILLER = frozenset("a an the and or for of on to up with in at by it its is are you your this that".split())
 
 
 _RATE = re.compile(r"^\s*(?:per|a|an|each|every|/)\s*(?:second|sec|s|minute|min|hour|hr|day|week|month|year|charge)\b",
@@ -372,7 +389,7 @@ class ClaimExtractor:
                 for u, vals in f.policy_units.get(k, {}).items():
                     policy_units.setdefault(u, set()).update(vals)
             if policy and (unit in policy_units or unit in ("years", "months", "days", "percent")):
-                known = policy_units.get(unit, set())
+                known = self._clause_values(f, kinds, unit, digits, a, b) or policy_units.get(unit, set())
                 if _matches(v, known, hedged):
                     out.append(Claim(policy, i, frag, sent, SUPPORTED, f"matches the {policy} terms", p.id, v))
                 elif known:
@@ -393,6 +410,23 @@ class ClaimExtractor:
                 # Time spans outside a policy sentence are usually talk ("in two years"), not specs.
                 out.append(Claim("spec", i, frag, sent, UNSUPPORTED, f"{p.name} lists no {unit} figure", p.id, v))
         return out
+
+    def _clause_values(self, f: ProductFacts, kinds: list[str], unit: str, text: str, a: int, b: int) -> set[float]:
+        """The unit's figures in the policy clause that shares the most words with the claim's part of the sentence."""
+        start = max(text.rfind(c, 0, a) for c in ",;:") + 1
+        ends = [e for e in (text.find(c, b) for c in ",;:") if e >= 0]
+        # Five words either side within its part of the sentence: "with 10% down" is the down payment even when
+        # "APR" comes earlier in the same part. The product's name ("Hybrid" is the car, not the battery clause)
+        # and the policy's own word ("warranty") tell no clause from another.
+        words = _clause_words(self.rules, " ".join(text[start:a].split()[-5:] +
+                                                   text[b:min(ends, default=len(text))].split()[:5]))
+        words = {w for w in words - set(f.blob_name.split()) if not any(self.rules.cues[k].search(w) for k in kinds)}
+        scored = sorted(((len(words & cw), vals) for k in kinds for cw, units in f.policy_clauses.get(k, [])
+                         if (vals := units.get(unit))), key=lambda x: -x[0])
+        # Only a clause that shares more words than any other decides; otherwise every clause's figures count.
+        if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            return scored[0][1]
+        return set()
 
     def _feature_claims(self, i: int, sent: str, p: Product) -> list[Claim]:
         if sent.rstrip().endswith("?"):

@@ -6,9 +6,10 @@ sales dialogues consecutive turns score 0.35-0.8 and a turn about something else
 from __future__ import annotations
 
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Verdict
+from core.words import sentences
 from judge.base import Judge, JudgeContext, register, verdict
 from judge.claims import Claim, ClaimExtractor, money
-from judge.text import clamp, mean, quote, where
+from judge.text import clamp, content_words, mean, quote, where
 
 
 @register
@@ -57,7 +58,7 @@ class Coherence(Judge):
             elif best < lo + 0.08:
                 evidence.append(f"{quote(i, t, limit=90)} is off the product and off the conversation "
                                 f"(similarity {prod[i]:.2f} to {p.name})")
-        strays += self._other_category(dialogue)
+        strays += self._other_category(dialogue) + self._unanswered(dialogue)
         contradictions = self._contradictions(dialogue)
         evidence += strays + contradictions
         base = 0.5 * mean(answer) + 0.5 * mean(on_topic, default=mean(answer))
@@ -91,6 +92,23 @@ class Coherence(Judge):
                     out.append(f"{quote(i, t, m.text)}: {m.products[0].name} is a {m.products[0].category}; the "
                                f"customer shops for a {want}")
                     break
+        return out
+
+    def _unanswered(self, d: Dialogue) -> list[str]:
+        """A customer's question about the warranty, financing or returns that the next salesperson turn ignores."""
+        cues = self.extractor.rules.cues
+        p = d.product
+        out = []
+        for i, t in enumerate(d.turns[:-1]):
+            reply = d.turns[i + 1]
+            if t.role != CUSTOMER or reply.role != SALESPERSON:
+                continue
+            asked = {k for q in sentences(t.text) if q.rstrip().endswith("?")
+                     for k in ("warranty", "financing", "returns") if cues[k].search(q)}
+            terms = {k: content_words(p.policies.get(k, "")) if p is not None else set() for k in asked}
+            if asked and not any(cues[k].search(reply.text) or terms[k] & content_words(reply.text) for k in asked):
+                out.append(f"{quote(i + 1, reply, limit=90)} does not answer the customer's question about "
+                           f"{' or '.join(sorted(asked))} in turn {i + 1}")
         return out
 
     def _contradictions(self, d: Dialogue) -> list[str]:

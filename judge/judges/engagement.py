@@ -34,12 +34,13 @@ class Engagement(Judge):
         hits += [m.start() for m in self.claims._feature_rx.finditer(text)]
         return min(hits) if hits else None
 
+    def _facts(self, text: str) -> list[str]:
+        """Figures with units and catalog features: what a turn tells about a product beyond its name and price."""
+        return [text[a:b] for _, _, a, b in numbers_with_units(self.claims.rules, text)] + \
+            [m.group(0) for m in self.claims._feature_rx.finditer(text)]
+
     def _specifics(self, text: str) -> list[str]:
-        found = [m.text for m in find_money(text)]
-        found += [text[a:b] for _, _, a, b in numbers_with_units(self.claims.rules, text)]
-        found += [m.group(0) for m in self.claims._feature_rx.finditer(text)]
-        found += [m.text for m in self.claims.index.find(text)]
-        return found
+        return [m.text for m in find_money(text)] + self._facts(text) + [m.text for m in self.claims.index.find(text)]
 
     def judge(self, dialogue: Dialogue) -> Verdict | None:
         turns = dialogue.turns
@@ -95,12 +96,21 @@ class Engagement(Judge):
                                 f"({', '.join(s[:5])})")
         w = self.weights
         score = w["needs_first"] * needs_first + w["references"] * mean(refs) + w["specifics"] * mean(spec)
+        # A salesperson who never states one fact about the product (a figure with its unit, a feature) has said
+        # nothing a shopper or a trained assistant could use, however polite: that alone is under the floor.
+        facts = [f for _, t in sales for f in self._facts(t.text)]
+        if not facts:
+            score = min(score, self.param("no_facts_score", 0.25))
+            evidence.append("no salesperson turn states a fact about the product (no figure with its unit, no "
+                            "catalog feature)")
         parts = []
         if needs_first < 1:
             parts.append("pitches before discovering needs" if asked else "never asks about needs")
         if mean(refs) < 0.7:
             parts.append("rarely refers back to the customer")
-        if mean(spec) < 0.7:
+        if not facts:
+            parts.append("no product facts at all")
+        elif mean(spec) < 0.7:
             parts.append("filler rather than specifics")
         reason = "; ".join(parts) or "asks first, listens, and gives specifics"
         return verdict(self.name, score, reason, evidence, needs_first=needs_first, references=round(mean(refs), 3),

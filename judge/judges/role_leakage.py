@@ -9,7 +9,7 @@ from functools import cache
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, LineFlaw, Turn, Verdict
 from core.words import sentences
 from judge.base import DATA_DIR, Judge, gate, register, verdict
-from judge.text import quote, snippet
+from judge.text import content_words, quote, snippet
 
 _ROLE_WORDS = (r"(?:sales\s*person|salesman|saleswoman|sales\s*rep(?:resentative)?|seller|dealer|agent|assistant"
                r"|customer|buyer|user|client|shopper)")
@@ -18,7 +18,13 @@ _LABEL = re.compile(rf"(?:^|\n|[.!?\"]\s+|\s)[*_#>\[(]*\s*{_ROLE_WORDS}\s*[\])*_
 _META = re.compile(r"<\|?(?:im_start|im_end|assistant|user|system|eot_id|end)\|?>|\[(?:customer|salesperson|"
                    r"buyer|seller)\]|\((?:customer|salesperson|buyer|seller)\b[^)]*\)|\bas an ai\b|"
                    r"\bas a language model\b", re.I)
+_ANSWER = re.compile(r"\s*(?:yes|yep|yeah|no|nope|correct|that's\s+right)\b", re.I)
 _OTHER = {SALESPERSON: (CUSTOMER, "customer"), CUSTOMER: (SALESPERSON, "salesperson")}
+
+
+def _asked(text: str) -> set[str]:
+    """What a question is about: its content words and figures."""
+    return content_words(text) | set(re.findall(r"\d+(?:\.\d+)?", text))
 
 
 @cache
@@ -62,9 +68,17 @@ class RoleLeakage(Judge):
             m = min(hits, key=lambda h: h.start())
             return (f"{quote(i, t, snippet(t.text, m.start(), m.end(), 50))} contains the label or script marker "
                     f"\"{m.group(0).strip()}\"")
-        for s in sentences(t.text):
+        said = sentences(t.text)
+        for s in said:
             if not s.rstrip().endswith("?") and any(rx.search(s) for rx in _other_words().get(t.role, ())):
                 return f"{quote(i, t, s)}: the {_OTHER[t.role][1]}'s words inside a {t.role} turn"
+        if t.role == CUSTOMER:
+            # "Is the chair around 41 pounds? Yes, it weighs 41 pounds": the customer writes the seller's answer.
+            # A seller may answer its own rhetorical question; a shopper asking about the product cannot.
+            for k, q in enumerate(said):
+                for s in said[k + 1:] if q.rstrip().endswith("?") else ():
+                    if _ANSWER.match(s) and _asked(q) & _asked(s):
+                        return f"{quote(i, t, s)}: answers the customer's own question, the salesperson's reply"
         return None
 
     @staticmethod
