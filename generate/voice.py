@@ -3,7 +3,9 @@
 On servers that take a grammar the line is decoded under `band_grammar`, so it is in the band at its first try;
 elsewhere it is trimmed to the last sentence end inside the band and resampled when it cannot be. The scenario's
 check says whether the line carries its move (the product named, the price exact, the decision said) and nothing
-beyond it; a line that does not is written again, at most `retries` times, and the try with fewest problems stays.
+beyond it. A line whose problems all sit in one sentence is kept without that sentence when the rest is still in
+the band and carries the move (no call spent); otherwise it is written again, at most `retries` times, and the try
+with fewest problems stays.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.dialogue import Usage
-from core.words import count_words
+from core.words import count_words, sentences
 from generate.moves import Move
 from generate.simulator import SimulationError
 from generate.text import (
@@ -25,6 +27,8 @@ from generate.text import (
     trim_to_words,
 )
 from llm.base import ChatModel
+
+_SPLIT_NUMBER = re.compile(r"(\d), (\d{3})(?![\d,.]\d)")
 
 
 @dataclass
@@ -89,6 +93,8 @@ class Voice:
         """The line without labels or the other side's words, cut to the band at a sentence end where it overran."""
         o = self.opts
         text, notes = clean_line(raw, (own,), (other,))
+        # "128, 000 miles": a digit group the model wrote after a comma and a space is one number.
+        text = _SPLIT_NUMBER.sub(r"\1,\2", text)
         text, cut = cut_fragment(text)
         notes += ["fragment_cut"] * cut
         if count_words(text) > o.max_words:
@@ -105,6 +111,18 @@ class Voice:
         uses = len(re.findall(rf"\b{own}\b", text))
         intros = len(re.findall(rf"\b(?:I'm|I am|name is|it's|this is|me,)\s+{own}\b", text, re.I))
         return uses > intros
+
+    def _mend(self, text: str, earlier: list[str], check, speaker: Speaker, other: Speaker) -> str | None:
+        """The line without the one sentence whose leaving out cures it, still in the band and still carrying its
+        move (the check says so); None when no single sentence does."""
+        o = self.opts
+        said = sentences(text)
+        for i in range(len(said) - 1, -1, -1) if len(said) > 1 else ():
+            rest = " ".join(said[:i] + said[i + 1:])
+            if o.min_words <= count_words(rest) <= o.max_words and \
+                    not self._problems(rest, earlier, check(rest), speaker, other):
+                return rest
+        return None
 
     async def say(self, speaker: Speaker, other: Speaker, move: Move, prompt: str, earlier: list[str],
                   check, rng: random.Random, amounts: list[str] = ()) -> Line:
@@ -129,6 +147,10 @@ class Voice:
             text, fixes = self._fit(c.text, speaker.name, other.name)
             notes += [f for f in fixes if f not in notes]
             problems = self._problems(text, earlier, check(text) if text else ["no words"], speaker, other)
+            if problems and (mended := self._mend(text, earlier, check, speaker, other)):
+                # One sentence carried every problem: the line without it is kept, no call spent on a rewrite.
+                text, problems = mended, []
+                notes.append("sentence_dropped")
             # A line out of the band fails a gate whatever else is right with it: any in-band try beats it.
             rank = (not o.min_words <= count_words(text) <= o.max_words, len(problems))
             if best is None or rank < best[0]:

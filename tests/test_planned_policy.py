@@ -115,3 +115,15 @@ def test_the_customer_decides_on_the_offer_it_heard(world):
         assert same_amount(decision.slots["price"], last_offer.slots["price"])
         if decision.act == "accept":
             assert any(o.startswith(("I'll take", "Alright", "Okay", "Fine")) and "$" in o for o in decision.openers)
+
+
+def test_a_recommendation_that_lacks_a_must_have_says_so_in_its_opening_words(world):
+    seen = 0
+    for i in SEEDS:
+        _, _, moves, _ = play(world, i)
+        for m in moves:
+            if m.act == "recommend" and m.slots.get("lacks"):
+                seen += 1
+                assert m.openers and all(any(f in o for f in m.slots["lacks"]) and ("not have" in o or "has no" in o)
+                                         for o in m.openers), m.openers
+    assert seen  # some personas want what the fitting product lacks

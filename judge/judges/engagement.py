@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Verdict
+from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Product, Verdict
 from core.mentions import norm
 from core.prices import find_money
 from core.words import sentences
@@ -34,10 +34,19 @@ class Engagement(Judge):
         hits += [m.start() for m in self.claims._feature_rx.finditer(text)]
         return min(hits) if hits else None
 
-    def _facts(self, text: str) -> list[str]:
-        """Figures with units and catalog features: what a turn tells about a product beyond its name and price."""
-        return [text[a:b] for _, _, a, b in numbers_with_units(self.claims.rules, text)] + \
-            [m.group(0) for m in self.claims._feature_rx.finditer(text)]
+    def _facts(self, text: str, product: Product | None = None) -> list[str]:
+        """What a turn tells about a product beyond its name and price: figures with units, catalog features, and
+        two or more words of the product's own features and specs ("quick charge", "wired option")."""
+        found = [text[a:b] for _, _, a, b in numbers_with_units(self.claims.rules, text)]
+        found += [m.group(0) for m in self.claims._feature_rx.finditer(text)]
+        own = content_words(text) & self._fact_words(product) if product is not None else set()
+        return found + (sorted(own) if len(own) >= 2 else [])
+
+    @staticmethod
+    def _fact_words(p: Product) -> set[str]:
+        """The words of a product's features and specs that are not its name, brand or category."""
+        said = " ".join([*p.features, *(f"{k.replace('_', ' ')} {v}" for k, v in p.specs.items())])
+        return content_words(said) - content_words(f"{p.name} {p.brand or ''} {p.category or ''}")
 
     def _specifics(self, text: str) -> list[str]:
         return [m.text for m in find_money(text)] + self._facts(text) + [m.text for m in self.claims.index.find(text)]
@@ -98,7 +107,7 @@ class Engagement(Judge):
         score = w["needs_first"] * needs_first + w["references"] * mean(refs) + w["specifics"] * mean(spec)
         # A salesperson who never states one fact about the product (a figure with its unit, a feature) has said
         # nothing a shopper or a trained assistant could use, however polite: that alone is under the floor.
-        facts = [f for _, t in sales for f in self._facts(t.text)]
+        facts = [f for _, t in sales for f in self._facts(t.text, dialogue.product)]
         if not facts:
             score = min(score, self.param("no_facts_score", 0.25))
             evidence.append("no salesperson turn states a fact about the product (no figure with its unit, no "

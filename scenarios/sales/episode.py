@@ -101,6 +101,10 @@ class SalesEpisode:
                     final=act.final and role == CUSTOMER)
         openers = self.texts["openers"]
         key = act.act if act.act in openers else "final" if act.final and role == SALESPERSON else None
+        if act.act == "recommend" and act.slots.get("lacks"):
+            # The lack is said in the opening words: opened with "…, because", the 1.5B seller went on "because it
+            # has heated seats" for a truck without them, whatever its brief said.
+            key = "recommend_lacks"
         if act.act == "ask_discount":  # the amount the customer names, if any, is said in the opening words
             key = "ask_counter" if act.slots.get("counter") else "ask_budget" if act.slots.get("budget") else key
         if key is not None:
@@ -159,7 +163,7 @@ class SalesEpisode:
                   "budget": money(s["budget"]) if s.get("budget") is not None else "",
                   "price": money(s["price"]) if s.get("price") is not None else "",
                   "old_price": money(s["old_price"]) if s.get("old_price") is not None else "",
-                  "feature": s.get("feature") or ""}
+                  "feature": s.get("feature") or "", "lacks": " or ".join(s.get("lacks") or [])}
         if s.get("instead_of"):
             values["instead_of"] = core_name(self.products[s["instead_of"]])
         if s.get("alt"):

@@ -1,0 +1,53 @@
+"""A planned line whose problems all sit in one sentence is kept without it, when what is left is still in the band
+and still carries its move; otherwise it is not mended (the voice writes it again)."""
+from __future__ import annotations
+
+from core.words import count_words
+from generate.voice import Speaker, Voice, VoiceOptions
+from llm.openai_chat import OpenAIChat
+
+GOOD = ("The Ford F-150 XLT is $13,900, and it has SYNC voice control and cruise control for your long drives. "
+        "The bed is big enough for the camping gear you mentioned, and the four doors fit the whole family. "
+        "It has 128,000 miles on it, which is fair for its year. Would you like to take it for a drive today?")
+BAD = "It also has heated seats for the cold mornings."
+
+
+def _voice(min_words: int = 50, max_words: int = 75) -> Voice:
+    # No call is made: mending is text work. The client only tells the voice whether the server takes a grammar.
+    return Voice(OpenAIChat("http://127.0.0.1:9/v1", "none"), VoiceOptions(min_words=min_words, max_words=max_words))
+
+
+def _check(text: str) -> list[str]:
+    problems = ["feature \"heated seats\" contradicted"] if "heated seats" in text else []
+    return problems + ([] if "$13,900" in text else ["does not state $13,900"])
+
+
+SELLER, BUYER = Speaker("salesperson", "Rosa", None), Speaker("customer", "Mei", None)
+
+
+def test_the_one_faulty_sentence_is_left_out():
+    line = GOOD.replace(" The bed", f" {BAD} The bed")
+    assert 50 <= count_words(line) <= 75 and _check(line)
+    mended = _voice()._mend(line, [], _check, SELLER, BUYER)
+    assert mended == GOOD
+
+
+def test_not_mended_when_the_rest_falls_under_the_band():
+    line = GOOD.replace(" The bed", f" {BAD} The bed")
+    assert _voice(min_words=count_words(GOOD) + 1, max_words=90)._mend(line, [], _check, SELLER, BUYER) is None
+
+
+def test_not_mended_when_the_fault_is_in_two_sentences():
+    line = GOOD.replace(" The bed", f" {BAD} The bed").replace("for its year.", "for its year, with heated seats.")
+    assert _voice()._mend(line, [], _check, SELLER, BUYER) is None
+
+
+def test_not_mended_when_the_faulty_sentence_carries_the_move():
+    # The price the move must state is in the same sentence as the false claim: leaving it out loses the move.
+    line = GOOD.replace("and it has SYNC", "and it has heated seats, SYNC")
+    assert _voice()._mend(line, [], _check, SELLER, BUYER) is None
+
+
+def test_a_number_split_after_its_comma_is_one_number_again():
+    text, _ = _voice()._fit("It has 128, 000 miles and can tow 5, 000 pounds, 2, 3 or 4 times a year.", "Rosa", "Mei")
+    assert "128,000 miles" in text and "5,000 pounds" in text and "2, 3 or 4" in text
