@@ -5,7 +5,7 @@ import random
 import string
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -30,6 +30,7 @@ class CarValues:
     budgets: tuple[int, ...]
     feature_count: tuple[int, int]  # inclusive range of preferred features
     type_phrases: dict[str, str]  # body type -> "an SUV", used by needs templates as {a_type}
+    unsuited_needs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # body type -> needs it cannot meet
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,8 @@ def load_persona_config(path: str | Path = DEFAULT_CONFIG) -> PersonaConfig:
     c.only(buyer, {"strategies", "first_names"}, "buyer")
 
     car_t = c.table(data, "car", "")
-    c.only(car_t, {"brands", "types", "features", "budgets", "preferred_features", "type_phrases"}, "car")
+    c.only(car_t, {"brands", "types", "features", "budgets", "preferred_features", "type_phrases", "unsuited_needs"},
+           "car")
     features = c.strings(car_t.get("features"), "car.features")
     types = c.strings(car_t.get("types"), "car.types")
     budgets = car_t.get("budgets")
@@ -187,6 +189,9 @@ def load_persona_config(path: str | Path = DEFAULT_CONFIG) -> PersonaConfig:
         budgets=tuple(budgets),
         feature_count=c.count_range(car_t.get("preferred_features"), "car.preferred_features", len(features)),
         type_phrases=phrases,
+        unsuited_needs={t: c.strings(v, f"car.unsuited_needs.{t}")
+                        for t, v in c.table(car_t, "unsuited_needs", "car.").items()} if "unsuited_needs" in car_t
+        else {},
     )
 
     retail = c.table(data, "retail", "")
@@ -259,7 +264,7 @@ def sample_pair(seed: int, index: int, products: Sequence[Product], cfg: Persona
     over_budget_ok = rng.random() < cfg.over_budget_probability
     persona_id = f"p{seed}-{index}"
     if category == CAR:
-        persona = _car_persona(rng, cfg, persona_id, name, strategy, over_budget_ok)
+        persona = _car_persona(rng, cfg, pool, persona_id, name, strategy, over_budget_ok)
     else:
         persona = _retail_persona(rng, cfg, pool, category, persona_id, name, strategy, over_budget_ok)
     return persona, _pick_product(rng, cfg, persona, pool)
@@ -274,23 +279,33 @@ def _group(products: Sequence[Product]) -> dict[str, list[Product]]:
 
 
 def _car_persona(
-    rng: random.Random, cfg: PersonaConfig, pid: str, name: str, strategy: str, over_budget_ok: bool
+    rng: random.Random, cfg: PersonaConfig, pool: list[Product], pid: str, name: str, strategy: str,
+    over_budget_ok: bool,
 ) -> Persona:
-    # Like the Car Dealer environment, each field is drawn independently: a buyer may want a Porsche truck on a
-    # 10k budget, and the salesperson has to steer them to what exists.
+    # Car Dealer's value lists, drawn around one car of the catalog the buyer has in mind, so the fields fit
+    # together: its body type and brand, must-haves it has, a budget near its price, a need its type can meet.
+    # Drawn independently (as the Car Dealer environment does), a buyer wanted "a sedan for hauling tools to job
+    # sites" with third-row seating, or a Lexus pickup, and no policy could make that dialogue read right.
     car = cfg.car
-    body_type = rng.choice(car.types)
+    anchor = rng.choice(pool)
+    body_type = anchor.body_type if anchor.body_type in car.types else rng.choice(car.types)
+    has = [f for f in car.features if f in anchor.features] or list(car.features)
+    lo, hi = car.feature_count
+    low, high = cfg.budget_range(CAR)
+    target = anchor.price * rng.uniform(low, high)
+    unsuited = car.unsuited_needs.get(body_type, ())
+    needs = [n for n in cfg.needs[CAR] if not any(u in n for u in unsuited)] or list(cfg.needs[CAR])
     return Persona(
         id=pid,
         name=name,
         personality=rng.choice(list(cfg.personalities)),
         category=CAR,
-        budget=rng.choice(car.budgets),
-        preferred_brand=rng.choice(car.brands),
-        preferred_features=rng.sample(car.features, rng.randint(*car.feature_count)),
+        budget=min(car.budgets, key=lambda b: abs(b - target)),
+        preferred_brand=anchor.brand if anchor.brand in car.brands else rng.choice(car.brands),
+        preferred_features=rng.sample(has, rng.randint(min(lo, len(has)), min(hi, len(has)))),
         preferred_type=body_type,
         strategy=strategy,
-        needs=rng.choice(cfg.needs[CAR]).format(a_type=car.type_phrases[body_type]),
+        needs=rng.choice(needs).format(a_type=car.type_phrases[body_type]),
         over_budget_ok=over_budget_ok,
     )
 

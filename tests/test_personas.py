@@ -265,3 +265,14 @@ def test_catalog_without_weighted_categories_is_an_input_error(products):
     assert sample_personas(0, 1, products) == []
     with pytest.raises(InputError):
         sample_personas(-1, 1, products)
+
+
+def test_car_personas_are_coherent(many, products, cfg):
+    # One catalog car has the persona's body type, brand and every must-have, and the need suits the type.
+    cars = [x for x in products if x.category == "car"]
+    personas = [p for p, _ in many if p.category == "car"]
+    for p in personas:
+        assert any(c.body_type == p.preferred_type and c.brand == p.preferred_brand
+                   and set(p.preferred_features) <= set(c.features) for c in cars), p
+        assert not any(u in p.needs for u in cfg.car.unsuited_needs.get(p.preferred_type, ())), p.needs
+    assert not any("sedan for hauling tools" in p.needs for p in personas)

@@ -127,3 +127,20 @@ def test_a_recommendation_that_lacks_a_must_have_says_so_in_its_opening_words(wo
                 assert m.openers and all(any(f in o for f in m.slots["lacks"]) and ("not have" in o or "has no" in o)
                                          for o in m.openers), m.openers
     assert seen  # some personas want what the fitting product lacks
+
+
+def test_the_customer_never_asks_about_a_must_have_the_seller_already_answered(world):
+    asked_again = []
+    for i in SEEDS:
+        _, _, moves, _ = play(world, i)
+        answered: set[tuple[str, str]] = set()
+        for m in moves:
+            product = m.slots.get("product")
+            if m.role == SALESPERSON:
+                for f in (m.slots.get("met") or []) + (m.slots.get("lacks") or []):
+                    answered.add((product, f))
+                if m.act in ("feature_yes", "feature_no"):
+                    answered.add((product, m.slots["feature"]))
+            elif m.act == "ask_feature" and (product, m.slots["feature"]) in answered:
+                asked_again.append((i, product, m.slots["feature"]))
+    assert not asked_again, asked_again[:5]

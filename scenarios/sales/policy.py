@@ -217,6 +217,8 @@ class CustomerPolicy:
         known = self.known.setdefault(name, {}) if name else {}
         for f in s.get("met") or []:
             known[f] = True
+        for f in s.get("lacks") or []:  # said in the recommendation's opening words: not asked again
+            known[f] = False
         if act.act == "feature_yes":
             known[s["feature"]] = True
         if act.act == "feature_no":
