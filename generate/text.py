@@ -142,10 +142,13 @@ def line_grammar(min_words: int = 0) -> str:
 
 
 # A word of the band grammar is one word to core.words.count_words: it starts with a letter or a digit, holds only
-# characters of that word class, and a "." or "," inside it is followed by digits ("8,900", "4.5", "ID.4"), so
-# "throughout.Its" cannot be written. No quotes, brackets, colons or dashes between words: a line is spoken words.
+# characters of that word class, and a "." inside it is followed by digits ("4.5", "ID.4"), so "throughout.Its"
+# cannot be written; a "," inside a word only in a number ("8,900"): after letters the model wrote "and,1,0.".
+# No quotes, brackets, colons or dashes between words: a line is spoken words.
 # An amount of money is one of the line's `amounts` or nothing: no word may start with "$" otherwise.
-_BAND_CORE = "[A-Za-z0-9\\u00C0-\\u00FF] [A-Za-z0-9'%\\u00C0-\\u00FF\\u2019\\-]{0,15} ([.,] [0-9]+ [A-Za-z]{0,3}){0,2}"
+_WORD_CHARS = "[A-Za-z0-9'%\\u00C0-\\u00FF\\u2019\\-]{0,15}"
+_BAND_CORE = (f"[A-Za-z\\u00C0-\\u00FF] {_WORD_CHARS} (\".\" [0-9]+ [A-Za-z]{{0,3}})? | "
+              f"[0-9] {_WORD_CHARS} ([.,] [0-9]+ [A-Za-z]{{0,3}}){{0,2}}")
 
 
 def _literal(text: str) -> str:

@@ -99,7 +99,7 @@ def test_the_seller_never_states_the_budget_before_the_customer_does(world):
             # Only the amounts of its own slots (prices of products it names) may reach the seller's words.
             named = [p for p in catalog.products if p.name in (m.slots.get("alt"), m.slots.get("product"))]
             slot_amounts = [m.slots.get(k) for k in ("price", "old_price")] + [p.price for p in named] + \
-                [x.value for p in named for x in find_money(str(p.policies))] + \
+                [x.value for p in named for x in find_money(f"{p.policies} {p.specs}")] + \
                 [v for p in named for v in p.specs.values() if isinstance(v, int | float)]
             for text in [m.brief, *m.openers]:
                 for x in find_money(text):

@@ -97,8 +97,18 @@ class Repetition(Judge):
         """(turn, sentence, evidence) for each point one side makes a third time (content words mostly shared)."""
         said: list[tuple[str, set[str], list[int]]] = []  # (role, content words, the turn of each time it is said)
         out, need = [], self.param("loop_overlap", 0.5)
+        refrains: dict[str, list[int]] = {}  # a short sentence said word for word, by either side
         for i, t in enumerate(dialogue.turns):
             for sent in sentences(t.text):
+                # "Let's talk about it further." in five turns: a refrain is a loop however few its content words.
+                key = " ".join(tokens(sent))
+                if key.count(" ") >= 2:
+                    turns_said = refrains.setdefault(key, [])
+                    turns_said.append(i)
+                    if len(turns_said) == 3:
+                        out.append((i, sent, f"{quote(i, t, sent, 120)} is said a third time, word for word "
+                                             f"(turns {', '.join(str(x + 1) for x in turns_said)})"))
+                        continue
                 words = content_words(sent)
                 if len(words) < 4:
                     continue

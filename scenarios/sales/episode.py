@@ -30,7 +30,10 @@ _UNITS = {"cu_ft": "cubic feet", "sq_ft": "square feet",
 
 
 def _article(phrase: str) -> str:
-    return f"{'an' if phrase[:1].lower() in 'aeiou' else 'a'} {phrase}"
+    # An initialism is said letter by letter: "an SUV", "an MX-5".
+    first = phrase.split()[0] if phrase.split() else ""
+    vowel = first[:1] in "AEFHILMNORSX" if first.isupper() and len(first) > 1 else phrase[:1].lower() in "aeiou"
+    return f"{'an' if vowel else 'a'} {phrase}"
 
 
 def spec_text(key: str, value: Any) -> str:
@@ -65,6 +68,11 @@ class SalesEpisode:
                                        alternatives)
         self.acts: list[Act] = []
         self.exchange = 0
+        # Details of the customer's own life, one fresh topic per line: the band is filled with the persona's
+        # story instead of the seller's words and thanks said again.
+        self.topics = list(texts.get("topics", {}).get(dialogue.persona.category, []))
+        random.Random(f"{seed}:topics").shuffle(self.topics)
+        self.asks: list[str] = []
 
     # --- the voice's prompts ---------------------------------------------------------------------------------
 
@@ -171,6 +179,14 @@ class SalesEpisode:
             values.update(alt=core_name(alt), alt_price=money(alt.price))
         return values
 
+    def _ask(self, asks: list[str]) -> str:
+        """The seller's closing question, a different one each line: the same one in every line read as a loop
+        ("What else matters to you?" four times)."""
+        if not self.asks:
+            self.asks = list(asks)
+            self.rng.shuffle(self.asks)
+        return self.asks.pop()
+
     def _brief(self, act: Act) -> str:
         """The move as the voice is asked for it: its points, in order, with their facts."""
         t = self.texts[act.role]
@@ -197,9 +213,11 @@ class SalesEpisode:
             if s.get("alt"):
                 alt = self.products[s["alt"]]
                 values.update(alt=core_name(alt), alt_price=money(alt.price), alt_facts=self._facts(alt, n_specs=1))
-            values["ask"] = t["final"].format(**values) if act.final else t["ask"]
+            values["ask"] = t["final"].format(**values) if act.final else self._ask(t["ask"])
         else:
             values["mood"] = t["mood"].format(personality=p.personality, behaviour=self.behaviour)
+            values["detail"] = t["detail"].format(topic=self.topics.pop()) if self.topics and "{detail}" in \
+                " ".join(t[act.act]) else ""
             values.update(needs=p.needs, must_haves=", ".join(s.get("must_haves") or []) or "nothing special")
             values["wants"] = "; ".join(x for x in [t["type"].format(a_type=_article(s["type"])) if s.get("type")
                                                     else "", t["brand"].format(brand=s["brand"]) if s.get("brand")
