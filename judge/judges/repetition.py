@@ -97,18 +97,22 @@ class Repetition(Judge):
         """(turn, sentence, evidence) for each point one side makes a third time (content words mostly shared)."""
         said: list[tuple[str, set[str], list[int]]] = []  # (role, content words, the turn of each time it is said)
         out, need = [], self.param("loop_overlap", 0.5)
-        refrains: dict[str, list[int]] = {}  # a short sentence said word for word, by either side
+        refrains: dict[str, list[int]] = {}  # a sentence said word for word, by either side
         for i, t in enumerate(dialogue.turns):
+            in_turn: Counter[str] = Counter()
             for sent in sentences(t.text):
-                # "Let's talk about it further." in five turns: a refrain is a loop however few its content words.
+                # "Let's talk about it further." in five turns, "Goodbye." four times in one line: a refrain is a
+                # loop however few its words (a one- or two-word sentence only within one turn: "Thanks." in three
+                # turns is fine).
                 key = " ".join(tokens(sent))
-                if key.count(" ") >= 2:
-                    turns_said = refrains.setdefault(key, [])
-                    turns_said.append(i)
-                    if len(turns_said) == 3:
-                        out.append((i, sent, f"{quote(i, t, sent, 120)} is said a third time, word for word "
-                                             f"(turns {', '.join(str(x + 1) for x in turns_said)})"))
-                        continue
+                in_turn[key] += 1
+                turns_said = refrains.setdefault(key, []) if key.count(" ") >= 2 else []
+                turns_said.append(i)
+                if key and (len(turns_said) == 3 or (not key.count(" ") >= 2 and in_turn[key] == 3)):
+                    said_in = turns_said if len(turns_said) == 3 else [i] * 3
+                    out.append((i, sent, f"{quote(i, t, sent, 120)} is said a third time, word for word "
+                                         f"(turns {', '.join(str(x + 1) for x in said_in)})"))
+                    continue
                 words = content_words(sent)
                 if len(words) < 4:
                     continue
@@ -148,7 +152,7 @@ class Repetition(Judge):
         for s in sentences(dialogue.turns[-1].text):
             # A sentence said twice in one line ("I appreciate it. Goodbye. I appreciate it. Goodbye."): the copy goes.
             key = " ".join(tokens(s))
-            if key in said and " " in key:
+            if key in said:
                 flaws.append(LineFlaw(self.name, f"says \"{s}\" twice", s))
             else:
                 parts.append(s)

@@ -35,6 +35,13 @@ def _other_words() -> dict[str, list[re.Pattern[str]]]:
             CUSTOMER: [re.compile(p, re.I) for p in raw.get("seller", [])]}
 
 
+@cache
+def _other_asks() -> dict[str, list[re.Pattern[str]]]:
+    """Per role, the other role's questions: its words even when asked."""
+    raw = tomllib.loads((DATA_DIR / "roles.toml").read_text(encoding="utf-8"))
+    return {SALESPERSON: [], CUSTOMER: [re.compile(p, re.I) for p in raw.get("seller_asks", [])]}
+
+
 @register
 class RoleLeakage(Judge):
     name = "role_leakage"
@@ -70,7 +77,8 @@ class RoleLeakage(Judge):
                     f"\"{m.group(0).strip()}\"")
         said = sentences(t.text)
         for s in said:
-            if not s.rstrip().endswith("?") and any(rx.search(s) for rx in _other_words().get(t.role, ())):
+            if (not s.rstrip().endswith("?") and any(rx.search(s) for rx in _other_words().get(t.role, ()))) or \
+                    any(rx.search(s) for rx in _other_asks().get(t.role, ())):
                 return f"{quote(i, t, s)}: the {_OTHER[t.role][1]}'s words inside a {t.role} turn"
         if t.role == CUSTOMER:
             # "Is the chair around 41 pounds? Yes, it weighs 41 pounds": the customer writes the seller's answer.
