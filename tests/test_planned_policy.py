@@ -132,12 +132,14 @@ def test_a_recommendation_that_lacks_a_must_have_says_so_in_its_opening_words(wo
 def test_the_customer_never_asks_about_a_must_have_the_seller_already_answered(world):
     asked_again = []
     for i in SEEDS:
-        _, _, moves, _ = play(world, i)
+        d, _, moves, _ = play(world, i)
         answered: set[tuple[str, str]] = set()
         for m in moves:
             product = m.slots.get("product")
             if m.role == SALESPERSON:
-                for f in (m.slots.get("met") or []) + (m.slots.get("lacks") or []):
+                # Said in the slots, or among the facts the seller's line was given to say.
+                stated = [f for f in d.persona.preferred_features if f.lower() in m.brief.lower()]
+                for f in (m.slots.get("met") or []) + (m.slots.get("lacks") or []) + stated:
                     answered.add((product, f))
                 if m.act in ("feature_yes", "feature_no"):
                     answered.add((product, m.slots["feature"]))

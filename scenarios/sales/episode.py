@@ -132,6 +132,12 @@ class SalesEpisode:
         self.acts.append(act)
         self.seller.observe(act)
         self.customer.observe(act, self.products)
+        product = self.products.get(move.slots.get("product") or "")
+        if move.role == SALESPERSON and product is not None:
+            # A must-have among the facts the seller was given to say is answered: asked again, the customer
+            # read as not listening ("Does the Jetta have a sunroof?" right after "…, a sunroof, and heated seats").
+            self.customer.told(product.name, [f for f in self.d.persona.preferred_features
+                                              if f.lower() in move.brief.lower() and has_feature(product, f)])
 
     def outcome(self) -> Outcome:
         last = self.acts[-1] if self.acts else None

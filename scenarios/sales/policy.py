@@ -226,6 +226,12 @@ class CustomerPolicy:
         if act.act == "hold":
             self.held = True
 
+    def told(self, product: str, features: list[str]) -> None:
+        """Must-haves the seller stated for `product` among its facts."""
+        known = self.known.setdefault(product, {})
+        for f in features:
+            known.setdefault(f, True)
+
     def state_needs(self) -> Act:
         p = self.p
         slots: dict[str, Any] = {"needs": p.needs, "must_haves": list(p.preferred_features),
