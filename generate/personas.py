@@ -137,6 +137,14 @@ class _Checker:
         return items
 
 
+def _unsuited(c: _Checker, car_t: dict[str, Any], types: set[str]) -> dict[str, tuple[str, ...]]:
+    if "unsuited_needs" not in car_t:
+        return {}
+    table = c.table(car_t, "unsuited_needs", "car.")
+    c.only(table, types, "car.unsuited_needs")  # a misspelt type would silently filter nothing
+    return {t: c.strings(v, f"car.unsuited_needs.{t}") for t, v in table.items()}
+
+
 def load_persona_config(path: str | Path = DEFAULT_CONFIG) -> PersonaConfig:
     """Read and validate the persona value lists; raise InputError naming the file and the problem."""
     path = Path(path)
@@ -189,9 +197,7 @@ def load_persona_config(path: str | Path = DEFAULT_CONFIG) -> PersonaConfig:
         budgets=tuple(budgets),
         feature_count=c.count_range(car_t.get("preferred_features"), "car.preferred_features", len(features)),
         type_phrases=phrases,
-        unsuited_needs={t: c.strings(v, f"car.unsuited_needs.{t}")
-                        for t, v in c.table(car_t, "unsuited_needs", "car.").items()} if "unsuited_needs" in car_t
-        else {},
+        unsuited_needs=_unsuited(c, car_t, set(types)),
     )
 
     retail = c.table(data, "retail", "")
@@ -287,12 +293,15 @@ def _car_persona(
     # Drawn independently (as the Car Dealer environment does), a buyer wanted "a sedan for hauling tools to job
     # sites" with third-row seating, or a Lexus pickup, and no policy could make that dialogue read right.
     car = cfg.car
-    anchor = rng.choice(pool)
+    # The budget first (Car Dealer's list), then a car it is near: budget / price within the category's budget
+    # range, as for retail shoppers, so about a third cannot pay their car's floor and must be steered or walk.
+    budget = rng.choice(car.budgets)
+    low, high = cfg.budget_range(CAR)
+    near = [p for p in pool if low <= budget / p.price <= high]
+    anchor = rng.choice(near or pool)
     body_type = anchor.body_type if anchor.body_type in car.types else rng.choice(car.types)
     has = [f for f in car.features if f in anchor.features] or list(car.features)
     lo, hi = car.feature_count
-    low, high = cfg.budget_range(CAR)
-    target = anchor.price * rng.uniform(low, high)
     unsuited = car.unsuited_needs.get(body_type, ())
     needs = [n for n in cfg.needs[CAR] if not any(u in n for u in unsuited)] or list(cfg.needs[CAR])
     return Persona(
@@ -300,7 +309,7 @@ def _car_persona(
         name=name,
         personality=rng.choice(list(cfg.personalities)),
         category=CAR,
-        budget=min(car.budgets, key=lambda b: abs(b - target)),
+        budget=budget,
         preferred_brand=anchor.brand if anchor.brand in car.brands else rng.choice(car.brands),
         preferred_features=rng.sample(has, rng.randint(min(lo, len(has)), min(hi, len(has)))),
         preferred_type=body_type,

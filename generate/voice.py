@@ -28,7 +28,7 @@ from generate.text import (
 )
 from llm.base import ChatModel
 
-_SPLIT_NUMBER = re.compile(r"(\d), (\d{3})(?![\d,.]\d)")
+_SPLIT_NUMBER = re.compile(r"(?<![\d,])(\d{1,3}(?:,\d{3})*), (\d{3})(?!\d)")
 
 
 @dataclass
@@ -94,7 +94,8 @@ class Voice:
         o = self.opts
         text, notes = clean_line(raw, (own,), (other,))
         # "128, 000 miles": a digit group the model wrote after a comma and a space is one number.
-        text = _SPLIT_NUMBER.sub(r"\1,\2", text)
+        while (joined := _SPLIT_NUMBER.sub(r"\1,\2", text)) != text:  # "1, 000, 000" takes two passes
+            text = joined
         text, cut = cut_fragment(text)
         notes += ["fragment_cut"] * cut
         if count_words(text) > o.max_words:
@@ -112,12 +113,14 @@ class Voice:
         intros = len(re.findall(rf"\b(?:I'm|I am|name is|it's|this is|me,)\s+{own}\b", text, re.I))
         return uses > intros
 
-    def _mend(self, text: str, earlier: list[str], check, speaker: Speaker, other: Speaker) -> str | None:
+    def _mend(self, text: str, earlier: list[str], check, speaker: Speaker, other: Speaker,
+              keep_first: bool = False) -> str | None:
         """The line without the one sentence whose leaving out cures it, still in the band and still carrying its
-        move (the check says so); None when no single sentence does."""
+        move (the check says so); None when no single sentence does. With `keep_first` the first sentence (the
+        rules' opener: a price, a decision, a missing must-have said) stays whatever."""
         o = self.opts
         said = sentences(text)
-        for i in range(len(said) - 1, -1, -1) if len(said) > 1 else ():
+        for i in range(len(said) - 1, 0 if keep_first else -1, -1) if len(said) > 1 else ():
             rest = " ".join(said[:i] + said[i + 1:])
             if o.min_words <= count_words(rest) <= o.max_words and \
                     not self._problems(rest, earlier, check(rest), speaker, other):
@@ -147,7 +150,7 @@ class Voice:
             text, fixes = self._fit(c.text, speaker.name, other.name)
             notes += [f for f in fixes if f not in notes]
             problems = self._problems(text, earlier, check(text) if text else ["no words"], speaker, other)
-            if problems and (mended := self._mend(text, earlier, check, speaker, other)):
+            if problems and (mended := self._mend(text, earlier, check, speaker, other, bool(move.openers))):
                 # One sentence carried every problem: the line without it is kept, no call spent on a rewrite.
                 text, problems = mended, []
                 notes.append("sentence_dropped")

@@ -17,6 +17,7 @@ from core.mentions import norm, product_index
 from core.prices import Money, find_money, same_amount
 from core.words import sentences
 from judge.base import DATA_DIR
+from judge.text import STOPWORDS
 from judge.vocab import feature_phrases, product_blob
 
 SUPPORTED, CONTRADICTED, UNSUPPORTED, IMMATERIAL = "supported", "contradicted", "unsupported", "immaterial"
@@ -155,10 +156,7 @@ class ProductFacts:
 def _clause_words(rules: Rules, text: str) -> set[str]:
     """The words that tell one policy clause from another: not numbers, units or filler."""
     units = {w for spelling in rules.units for w in spelling.split()}
-    return {w for w in re.findall(r"[a-z][a-z+]+", text.lower()) if w not in units and w not in _FILLER}
-
-
-_FILLER = frozenset("a an the and or for of on to up with in at by it its is are you your this that".split())
+    return {w for w in re.findall(r"[a-z][a-z+]+", text.lower()) if w not in units and w not in STOPWORDS}
 
 
 _RATE = re.compile(r"^\s*(?:per|a|an|each|every|/)\s*(?:second|sec|s|minute|min|hour|hr|day|week|month|year|charge)\b",

@@ -51,3 +51,13 @@ def test_not_mended_when_the_faulty_sentence_carries_the_move():
 def test_a_number_split_after_its_comma_is_one_number_again():
     text, _ = _voice()._fit("It has 128, 000 miles and can tow 5, 000 pounds, 2, 3 or 4 times a year.", "Rosa", "Mei")
     assert "128,000 miles" in text and "5,000 pounds" in text and "2, 3 or 4" in text
+
+
+def test_the_opening_sentence_stays_when_the_rules_wrote_it():
+    # The opener (here the sentence with the price) is the rules' words: the faulty sentence must be another one.
+    first = "The Ford F-150 XLT is $13,900, and it has heated seats for the cold mornings."
+    rest = GOOD.split(". ", 1)[1]
+    line = f"{first} {rest}"
+    voice = _voice(min_words=35)
+    assert voice._mend(line, [], lambda t: [] if "heated" not in t else ["x"], SELLER, BUYER) is not None
+    assert voice._mend(line, [], lambda t: [] if "heated" not in t else ["x"], SELLER, BUYER, keep_first=True) is None

@@ -58,16 +58,19 @@ class Coherence(Judge):
             elif best < lo + 0.08:
                 evidence.append(f"{quote(i, t, limit=90)} is off the product and off the conversation "
                                 f"(similarity {prod[i]:.2f} to {p.name})")
-        strays += self._other_category(dialogue) + self._unanswered(dialogue)
+        strays += self._other_category(dialogue)
+        unanswered = self._unanswered(dialogue)
         contradictions = self._contradictions(dialogue)
-        evidence += strays + contradictions
+        evidence += strays + unanswered + contradictions
         base = 0.5 * mean(answer) + 0.5 * mean(on_topic, default=mean(answer))
         # One salesperson turn about something else is a flaw a reader sees at once: it is not averaged away.
         score = base - self.param("contradiction_penalty", 0.25) * len(contradictions) \
-            - self.param("off_topic_penalty", 0.4) * len(strays)
+            - self.param("off_topic_penalty", 0.4) * (len(strays) + len(unanswered))
         parts = []
         if strays:
             parts.append(f"{len(strays)} salesperson turn(s) about something else")
+        if unanswered:
+            parts.append(f"{len(unanswered)} customer question(s) left unanswered")
         if contradictions:
             parts.append(f"{len(contradictions)} contradiction(s)")
         weak = sum(a < 0.5 for a in answer)

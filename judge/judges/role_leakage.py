@@ -18,7 +18,10 @@ _LABEL = re.compile(rf"(?:^|\n|[.!?\"]\s+|\s)[*_#>\[(]*\s*{_ROLE_WORDS}\s*[\])*_
 _META = re.compile(r"<\|?(?:im_start|im_end|assistant|user|system|eot_id|end)\|?>|\[(?:customer|salesperson|"
                    r"buyer|seller)\]|\((?:customer|salesperson|buyer|seller)\b[^)]*\)|\bas an ai\b|"
                    r"\bas a language model\b", re.I)
-_ANSWER = re.compile(r"\s*(?:yes|yep|yeah|no|nope|correct|that's\s+right)\b", re.I)
+# An answer about the product: yes or no, then the product as its subject ("Yes, it weighs 41 pounds"). Not "Yes,
+# with three kids I need a third row" (the customer's own needs) or "No heated seats would be a dealbreaker".
+_ANSWER = re.compile(r"\s*(?:yes|yep|yeah|no|nope|correct|that's\s+right)\s*[,.!;]\s*(?:it|they|the|this|that|its)\b",
+                     re.I)
 _OTHER = {SALESPERSON: (CUSTOMER, "customer"), CUSTOMER: (SALESPERSON, "salesperson")}
 
 
