@@ -19,7 +19,7 @@ from faults_support import ROOT, fake_run_args, records, run_cli
 from app.sessions import close_session, code_version, open_session
 from tools.fault_server import FaultConfig, FaultServer
 
-FLAGS = {"num_dialogues": 6, "max_attempts": 9, "seed": 11, "min_score": 0.75}
+FLAGS = {"num_dialogues": 6, "max_attempts": 12, "seed": 11, "min_score": 0.75}
 KILL_AFTER = 3  # records on disk before the kill
 
 
