@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import astuple
 
-from core.decisions import decision_words
+from core.decisions import YES, decision_words
 from core.dialogue import CUSTOMER, Dialogue, Verdict
 from core.mentions import product_index
 from core.prices import closing_prices, find_money, list_ceiling, same_amount, within_budget
+from core.words import sentences
 from judge.base import Judge, gate, register, verdict
 from judge.judges.decision import money, resolve_bought
 from judge.text import quote
@@ -74,6 +75,15 @@ class SaleSuccess(Judge):
                 inconsistent.append(f"the decision names {p.name}, which the dialogue never discusses")
         elif p is None and (o.product_id or o.product_name):
             inconsistent.append(f"the decision names {o.product_name or o.product_id}, which is not in the catalog")
+        if p is not None and at is not None:
+            # "I'll take the Mazda3 at $9,800. … I'll take the Hyundai Elantra GLS.": yes to two products is no
+            # decision a record can hold.
+            dw = decision_words()
+            others = sorted({m.products[0].name for s in sentences(dialogue.turns[at].text) if dw.in_text(s)[0] == YES
+                             for m in product_index(self.ctx.catalog).find(s) if all(q.id != p.id for q in m.products)})
+            if others:
+                inconsistent.append(f"{quote(at, dialogue.turns[at], limit=100)}: the customer says yes to "
+                                    f"{p.name} and to {', '.join(others)}")
         listed = p.price if p is not None and p.price else None
         # Amounts over the list price in the yes are a budget or a total ("it fits my $45,000 budget"), not a price.
         said_prices = [m.value for m in find_money(dialogue.turns[at].text)
