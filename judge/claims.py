@@ -53,6 +53,9 @@ class Rules:
     cues: dict[str, re.Pattern[str]]
     not_products: set[str] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        self.unit_words = frozenset(w for spelling in self.units for w in spelling.split())
+
 
 def load_rules() -> Rules:
     raw = tomllib.loads((DATA_DIR / "claims.toml").read_text(encoding="utf-8"))
@@ -155,8 +158,7 @@ class ProductFacts:
 
 def _clause_words(rules: Rules, text: str) -> set[str]:
     """The words that tell one policy clause from another: not numbers, units or filler."""
-    units = {w for spelling in rules.units for w in spelling.split()}
-    return {w for w in re.findall(r"[a-z][a-z+]+", text.lower()) if w not in units and w not in STOPWORDS}
+    return {w for w in re.findall(r"[a-z][a-z+]+", text.lower()) if w not in rules.unit_words and w not in STOPWORDS}
 
 
 _RATE = re.compile(r"^\s*(?:per|a|an|each|every|/)\s*(?:second|sec|s|minute|min|hour|hr|day|week|month|year|charge)\b",

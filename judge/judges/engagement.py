@@ -34,12 +34,12 @@ class Engagement(Judge):
         hits += [m.start() for m in self.claims._feature_rx.finditer(text)]
         return min(hits) if hits else None
 
-    def _facts(self, text: str, product: Product | None = None) -> list[str]:
+    def _facts(self, text: str, own_words: set[str] = frozenset()) -> list[str]:
         """What a turn tells about a product beyond its name and price: figures with units, catalog features, and
-        two or more words of the product's own features and specs ("quick charge", "wired option")."""
+        two or more of `own_words`, the product's own feature and spec words ("quick charge", "wired option")."""
         found = [text[a:b] for _, _, a, b in numbers_with_units(self.claims.rules, text)]
         found += [m.group(0) for m in self.claims._feature_rx.finditer(text)]
-        own = content_words(text) & self._fact_words(product) if product is not None else set()
+        own = content_words(text) & own_words
         return found + (sorted(own) if len(own) >= 2 else [])
 
     @staticmethod
@@ -107,7 +107,8 @@ class Engagement(Judge):
         score = w["needs_first"] * needs_first + w["references"] * mean(refs) + w["specifics"] * mean(spec)
         # A salesperson who never states one fact about the product (a figure with its unit, a feature) has said
         # nothing a shopper or a trained assistant could use, however polite: that alone is under the floor.
-        facts = [f for _, t in sales for f in self._facts(t.text, dialogue.product)]
+        own = self._fact_words(dialogue.product) if dialogue.product is not None else set()
+        facts = [f for _, t in sales for f in self._facts(t.text, own)]
         if not facts:
             score = min(score, self.param("no_facts_score", 0.25))
             evidence.append("no salesperson turn states a fact about the product (no figure with its unit, no "

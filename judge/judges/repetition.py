@@ -106,10 +106,10 @@ class Repetition(Judge):
                 # turns is fine).
                 key = " ".join(tokens(sent))
                 in_turn[key] += 1
-                turns_said = refrains.setdefault(key, []) if key.count(" ") >= 2 else []
-                turns_said.append(i)
-                if key and (len(turns_said) == 3 or (not key.count(" ") >= 2 and in_turn[key] == 3)):
-                    said_in = turns_said if len(turns_said) == 3 else [i] * 3
+                if key.count(" ") >= 2:
+                    refrains.setdefault(key, []).append(i)
+                said_in = refrains.get(key, []) if key.count(" ") >= 2 else [i] * in_turn[key]
+                if key and len(said_in) == 3:
                     out.append((i, sent, f"{quote(i, t, sent, 120)} is said a third time, word for word "
                                          f"(turns {', '.join(str(x + 1) for x in said_in)})"))
                     continue

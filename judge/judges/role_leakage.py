@@ -31,18 +31,13 @@ def _asked(text: str) -> set[str]:
 
 
 @cache
-def _other_words() -> dict[str, list[re.Pattern[str]]]:
-    """Per role, the patterns of the *other* role's words that must not appear in its turns."""
+def _other_words() -> dict[str, tuple[list[re.Pattern[str]], list[re.Pattern[str]]]]:
+    """Per role, the *other* role's words that must not appear in its turns: (statements, questions too)."""
     raw = tomllib.loads((DATA_DIR / "roles.toml").read_text(encoding="utf-8"))
-    return {SALESPERSON: [re.compile(p, re.I) for p in raw.get("buyer", [])],
-            CUSTOMER: [re.compile(p, re.I) for p in raw.get("seller", [])]}
+    def rx(key: str) -> list[re.Pattern[str]]:
+        return [re.compile(p, re.I) for p in raw.get(key, [])]
 
-
-@cache
-def _other_asks() -> dict[str, list[re.Pattern[str]]]:
-    """Per role, the other role's questions: its words even when asked."""
-    raw = tomllib.loads((DATA_DIR / "roles.toml").read_text(encoding="utf-8"))
-    return {SALESPERSON: [], CUSTOMER: [re.compile(p, re.I) for p in raw.get("seller_asks", [])]}
+    return {SALESPERSON: (rx("buyer"), []), CUSTOMER: (rx("seller"), rx("seller_asks"))}
 
 
 @register
@@ -80,8 +75,8 @@ class RoleLeakage(Judge):
                     f"\"{m.group(0).strip()}\"")
         said = sentences(t.text)
         for s in said:
-            if (not s.rstrip().endswith("?") and any(rx.search(s) for rx in _other_words().get(t.role, ()))) or \
-                    any(rx.search(s) for rx in _other_asks().get(t.role, ())):
+            statements, asks = _other_words().get(t.role, ([], []))
+            if any(rx.search(s) for rx in (asks if s.rstrip().endswith("?") else statements + asks)):
                 return f"{quote(i, t, s)}: the {_OTHER[t.role][1]}'s words inside a {t.role} turn"
         if t.role == CUSTOMER:
             # "Is the chair around 41 pounds? Yes, it weighs 41 pounds": the customer writes the seller's answer.

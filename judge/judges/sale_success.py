@@ -78,9 +78,9 @@ class SaleSuccess(Judge):
         if p is not None and at is not None:
             # "I'll take the Mazda3 at $9,800. … I'll take the Hyundai Elantra GLS.": yes to two products is no
             # decision a record can hold.
-            dw = decision_words()
+            dw, index = decision_words(), product_index(self.ctx.catalog)
             others = sorted({m.products[0].name for s in sentences(dialogue.turns[at].text) if dw.in_text(s)[0] == YES
-                             for m in product_index(self.ctx.catalog).find(s) if all(q.id != p.id for q in m.products)})
+                             for m in index.find(s) if all(q.id != p.id for q in m.products)})
             if others:
                 inconsistent.append(f"{quote(at, dialogue.turns[at], limit=100)}: the customer says yes to "
                                     f"{p.name} and to {', '.join(others)}")
