@@ -20,7 +20,6 @@ from core.files import read_toml
 from core.rundir import DIALOGUES, RunDir, utc_now, write_atomic
 from core.rundir import DISCARDED as DISCARDED_FILE
 from generate.hub import HUB_FILE, Hub, render_exemplars
-from generate.personas import load_persona_config, sample_pair
 from generate.planned import PlannedSimulator
 from generate.prompts import DEFAULT_PROMPTS, PromptSet, load_prompts
 from generate.simulator import SimOptions, SimulationError, Simulator, World
@@ -33,6 +32,7 @@ from llm.openai_chat import is_loopback_url
 from llm.pinned import PinnedSlot
 from llm.retry import RetryPolicy
 from scenarios import scenario
+from scenarios.sales.personas import load_persona_config, sample_pair
 
 log = logging.getLogger(__name__)
 WORLD_FILE = Path(__file__).resolve().parent.parent / "data" / "world.toml"
@@ -128,7 +128,8 @@ class Runner:
         if cfg.policy == "planned":
             world = scenario(cfg.scenario, catalog=setup.catalog, seller_names=setup.world.seller_names,
                              stores=setup.world.stores, behaviours=setup.world.behaviours,
-                             stretch=setup.persona_cfg.over_budget_stretch, system=prompts.sections.get("planned"))
+                             stretch=setup.persona_cfg.over_budget_stretch, system=prompts.sections.get("planned"),
+                             car=setup.persona_cfg.car)
             voice = VoiceOptions(min_words=cfg.min_words, max_words=cfg.max_words, retries=cfg.max_retries,
                                  temperature=cfg.temperature, top_p=cfg.top_p, grammar=cfg.line_grammar)
             return PlannedSimulator(model, world, voice, cfg.max_exchanges, on_line=self.progress.line,

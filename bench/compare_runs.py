@@ -1,5 +1,7 @@
 """Two runs on the same seed, paired by dialogue index (same persona and product): what changed, and is it more
-than chance. `python -m bench.compare_runs RUN_A RUN_B [--labels A B]` prints a Markdown table.
+than chance. `python -m bench.compare_runs RUN_A RUN_B [--labels A B] [--sets]` prints a Markdown table; with
+`--sets`, a second one of what only a whole set has: distinct-2 and BERTScore of the kept dialogues against the
+human CraigslistBargain cars, sale rate, model calls, tokens and seconds per kept dialogue.
 
 Used for the few-shot hub's effect (`--few-shot 0` against `--few-shot 3`, BENCHMARKS.md §7) and for generator
 changes; it reuses the report's variant comparison (bootstrap intervals, paired sign-flip test, Holm).
@@ -9,8 +11,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bench.pipeline_stats import stats
 from core.rundir import RunDir
+from evaluate.bertscore import Scorer, resolve_model, score_set
+from evaluate.config import reference_sets, settings
+from evaluate.diversity import diversity
+from evaluate.references import load_set
 from evaluate.variants import compare_variants
+
+HUMAN_SET = "craigslist_cars"
 
 
 def _fmt(x: float | None, unit: str | None) -> str:
@@ -43,14 +52,53 @@ def compare(a: Path, b: Path, labels: tuple[str, str]) -> str:
     return "\n".join(lines)
 
 
+def set_table(runs: list[Path], labels: list[str], reference: str = HUMAN_SET) -> str:
+    """Set-level figures of each run's kept dialogues, one column per run."""
+    ref = load_set(next(s for s in reference_sets() if s.name == reference))
+    scorer = Scorer(resolve_model())
+    limit = settings()["bertscore"]["max_candidates"]
+    cols = []
+    for path in runs:
+        ds = [d for d in RunDir.open(path).dialogues() if d.turns]
+        kept = [d for d in ds if d.status == "kept"]
+        st = stats(path)
+        bs = score_set(scorer, kept, ref.dialogues, limit) if kept else {}  # the report's seeded sample
+
+        def f1(role: str, bs=bs) -> str:
+            r = bs.get(role, {})
+            v = (r.get("rescaled") or {}).get("F") if r.get("n") else None
+            return "–" if v is None else f"{v:.3f}"
+        div = diversity(kept) if kept else {}
+        sold = [d for d in kept if d.outcome is not None and d.outcome.bought]
+        cols.append({
+            "kept of attempted": f"{len(kept)} of {len(ds)}",
+            "distinct-2 (kept, corpus)": "–" if div.get("distinct_2") is None else f"{div['distinct_2']:.3f}",
+            f"BERTScore F1 vs {ref.label}, salesperson (rescaled)": f1("salesperson"),
+            f"BERTScore F1 vs {ref.label}, customer (rescaled)": f1("customer"),
+            "sale rate (kept)": f"{len(sold) / len(kept):.2f}" if kept else "–",
+            "mean judge score (all)": str(st["mean judge score"]),
+            "model calls per dialogue": str(st["model calls per dialogue"]),
+            "generated tokens per dialogue": str(st["generated tokens per dialogue"]),
+            "generated tokens per word kept in the turns": str(st["generated tokens per word kept in the turns"]),
+            "wall seconds per kept dialogue": str(st["wall seconds per kept dialogue"]),
+        })
+    lines = ["| measure | " + " | ".join(labels) + " |", "| --- |" + " --- |" * len(labels)]
+    lines += [f"| {k} | " + " | ".join(c[k] for c in cols) + " |" for k in cols[0]]
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run_a", type=Path)
     ap.add_argument("run_b", type=Path)
     ap.add_argument("--labels", nargs=2, default=None, metavar=("A", "B"))
+    ap.add_argument("--sets", action="store_true", help="also the set-level table (BERTScore takes a minute)")
     ns = ap.parse_args()
     labels = tuple(ns.labels) if ns.labels else (ns.run_a.name, ns.run_b.name)
     print(compare(ns.run_a, ns.run_b, labels))  # type: ignore[arg-type]
+    if ns.sets:
+        print()
+        print(set_table([ns.run_a, ns.run_b], list(labels)))
 
 
 if __name__ == "__main__":

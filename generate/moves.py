@@ -45,6 +45,9 @@ class Episode(Protocol):
     def amounts(self, move: Move, earlier: list[str]) -> list[str]:
         """The only amounts of money the line may state, as written (a grammar allows no other)."""
 
+    def figures(self, move: Move, earlier: list[str]) -> list[str]:
+        """The only other numbers the line may state, as written (a grammar allows no other)."""
+
     def heard(self, move: Move, text: str) -> None:
         """Both sides take note of a move as said."""
 

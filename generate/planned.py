@@ -53,7 +53,7 @@ class PlannedSimulator:
             prompt = episode.prompt(move, earlier[-1] if earlier else None)
             line = await self.voice.say(speakers[role], speakers[other], move, prompt, earlier,
                                         lambda text, m=move, e=earlier: self._check(episode, dialogue, m, text, e), rng,
-                                        episode.amounts(move, earlier))
+                                        episode.amounts(move, earlier), episode.figures(move, earlier))
             dialogue.turns.append(Turn(role=role, text=line.text, timestamp=utc_now(), usage=line.usage,
                                        attempts=line.attempts, notes=line.notes))
             dialogue.usage.add(line.usage)

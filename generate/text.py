@@ -147,8 +147,11 @@ def line_grammar(min_words: int = 0) -> str:
 # No quotes, brackets, colons or dashes between words: a line is spoken words.
 # An amount of money is one of the line's `amounts` or nothing: no word may start with "$" otherwise.
 _WORD_CHARS = "[A-Za-z0-9'%\\u00C0-\\u00FF\\u2019\\-]{0,15}"
-_BAND_CORE = (f"[A-Za-z\\u00C0-\\u00FF] {_WORD_CHARS} (\".\" [0-9]+ [A-Za-z]{{0,3}})? | "
-              f"[0-9] {_WORD_CHARS} ([.,] [0-9]+ [A-Za-z]{{0,3}}){{0,2}}")
+_BAND_WORD = f"[A-Za-z\\u00C0-\\u00FF] {_WORD_CHARS} (\".\" [0-9]+ [A-Za-z]{{0,3}})?"
+_BAND_FIGURE = f"[0-9] {_WORD_CHARS} ([.,] [0-9]+ [A-Za-z]{{0,3}}){{0,2}}"
+# An allowed figure, or two joined by "x" or "-" ("4x4", "1920x1080", "0-12"), then a unit or a suffix of letters
+# ("13-inch", "16GB", "10%"), never other digits.
+_FIGURE = "fig ((\"x\" | \"-\") fig)? ([A-Za-z%'\\u2019\\-] [A-Za-z\\-]{0,11})?"
 
 
 def _literal(text: str) -> str:
@@ -156,16 +159,21 @@ def _literal(text: str) -> str:
 
 
 def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), overrun: int = 15,
-                 openers: Iterable[str] = ()) -> str:
+                 openers: Iterable[str] = (), figures: Iterable[str] | None = None) -> str:
     """A llama.cpp GBNF grammar for one spoken paragraph of at least `min_words` words that ends a sentence.
 
     The model may stop at any sentence end from `min_words` on; it must stop by `max_words + overrun`, and the line
     is then cut back to its last sentence end within the band (a hard cap at `max_words` made the model cram its
     last sentence into one word: "I'mSureSamir,10000,20000,5GMac."). Money is limited to `amounts`, so a line states
-    no price it was not given; with `openers` the line opens with one of them (what the rules know: an offer's
-    price, the decision in words) and the model writes the rest.
+    no price it was not given; with `figures` any other number is one of them (as written), so a line states no
+    figure its facts do not give; with `openers` the line opens with one of them (what the rules know: an offer's
+    price, the decision in words) and the model writes the rest. Questions are not bounded: held to one question
+    at the end of a line (or none), the 1.5B model wrote its questions with a full stop ("Would you suggest
+    something that would work well for me, Mateo.") or broke them off ("… in your area as well, if.").
     """
     money = [_literal(a) for a in dict.fromkeys(amounts)]
+    allowed = [_literal(f) for f in dict.fromkeys(figures or ())]
+    numbers = [_BAND_FIGURE] if figures is None else [_FIGURE] if allowed else []
     span = max_words + overrun - min_words
 
     def body(lead: int) -> str:  # the words after an opener of `lead` words
@@ -177,7 +185,8 @@ def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), ov
         "w ::= mid | end",
         "mid ::= core [,;]?",
         "end ::= core [.!?]",
-        f"core ::= {_BAND_CORE}" + (f" | {' | '.join(money)}" if money else ""),
+        "core ::= " + " | ".join([_BAND_WORD, *numbers, *money]),
+        *([f"fig ::= {' | '.join(allowed)}"] if allowed else []),
     ])
 
 

@@ -1,10 +1,12 @@
 """The voice: the LLM writes one planned move as one line, in the speaker's persona, inside the word band.
 
 On servers that take a grammar the line is decoded under `band_grammar`, so it is in the band at its first try;
-elsewhere it is trimmed to the last sentence end inside the band and resampled when it cannot be. The scenario's
+elsewhere it is trimmed to the last sentence end inside the band and resampled when it cannot be. The grammar also
+holds money and other figures to those the move may state, so the commonest rewrite (a number its facts do not
+give) cannot happen there. The scenario's
 check says whether the line carries its move (the product named, the price exact, the decision said) and nothing
-beyond it. A line whose problems all sit in one sentence is kept without that sentence when the rest is still in
-the band and carries the move (no call spent); otherwise it is written again, at most `retries` times, and the try
+beyond it. A line whose problems all sit in a few sentences is kept without them when the rest is still in the band
+and carries the move (no call spent); otherwise it is written again, at most `retries` times, and the try
 with fewest problems stays.
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from core.dialogue import Usage
 from core.words import count_words, sentences
@@ -114,21 +117,23 @@ class Voice:
         return uses > intros
 
     def _mend(self, text: str, earlier: list[str], check, speaker: Speaker, other: Speaker,
-              keep_first: bool = False) -> str | None:
-        """The line without the one sentence whose leaving out cures it, still in the band and still carrying its
-        move (the check says so); None when no single sentence does. With `keep_first` the first sentence (the
-        rules' opener: a price, a decision, a missing must-have said) stays whatever."""
+              keep_first: bool = False) -> tuple[str, int] | None:
+        """The line without the one or two sentences whose leaving out cures it, still in the band and still
+        carrying its move (the check says so), and how many went; None when no such cut exists. With `keep_first`
+        the first sentence (the rules' opener: a price, a decision, a missing must-have said) stays whatever."""
         o = self.opts
         said = sentences(text)
-        for i in range(len(said) - 1, 0 if keep_first else -1, -1) if len(said) > 1 else ():
-            rest = " ".join(said[:i] + said[i + 1:])
-            if o.min_words <= count_words(rest) <= o.max_words and \
-                    not self._problems(rest, earlier, check(rest), speaker, other):
-                return rest
+        droppable = range(1 if keep_first else 0, len(said))
+        for k in (1, 2):
+            for cut in sorted(combinations(droppable, k), reverse=True):  # the line's end first: padding sits there
+                rest = " ".join(x for i, x in enumerate(said) if i not in cut)
+                if len(cut) < len(said) and o.min_words <= count_words(rest) <= o.max_words and \
+                        not self._problems(rest, earlier, check(rest), speaker, other):
+                    return rest, k
         return None
 
     async def say(self, speaker: Speaker, other: Speaker, move: Move, prompt: str, earlier: list[str],
-                  check, rng: random.Random, amounts: list[str] = ()) -> Line:
+                  check, rng: random.Random, amounts: list[str] = (), figures: list[str] | None = None) -> Line:
         """Write `move`; `prompt` (the heard line and the brief) is appended to the speaker's conversation, and the
         line kept is appended as what it said. `check(text)` gives the move's problems with a candidate line."""
         o = self.opts
@@ -141,7 +146,8 @@ class Voice:
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.1 * attempt)
             # The last try may not run past the band at all: its line is in the band whatever the model does.
             overrun = o.overrun if attempt < o.retries else 0
-            grammar = band_grammar(o.min_words, o.max_words, amounts, overrun, move.openers) if self.grammar else None
+            grammar = band_grammar(o.min_words, o.max_words, amounts, overrun, move.openers,
+                                   figures) if self.grammar else None
             c = await self.model.complete(speaker.messages, max_tokens=int((o.max_words + overrun) * o.tokens_per_word),
                                           temperature=temperature, top_p=o.top_p, slot=speaker.slot,
                                           seed=rng.randrange(2**31), grammar=grammar,
@@ -151,9 +157,9 @@ class Voice:
             notes += [f for f in fixes if f not in notes]
             problems = self._problems(text, earlier, check(text) if text else ["no words"], speaker, other)
             if problems and (mended := self._mend(text, earlier, check, speaker, other, bool(move.openers))):
-                # One sentence carried every problem: the line without it is kept, no call spent on a rewrite.
-                text, problems = mended, []
-                notes.append("sentence_dropped")
+                # A sentence or two carried every problem: the line without them is kept, no call spent.
+                text, problems = mended[0], []
+                notes += ["sentence_dropped"] * mended[1]
             # A line out of the band fails a gate whatever else is right with it: any in-band try beats it.
             rank = (not o.min_words <= count_words(text) <= o.max_words, len(problems))
             if best is None or rank < best[0]:

@@ -1,4 +1,4 @@
-"""Persona sampling (generate/personas.py) and the catalog and persona data it draws on."""
+"""Persona sampling (scenarios/sales/personas.py) and the catalog and persona data it draws on."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ import pytest
 
 from core.dialogue import Product
 from core.errors import InputError
-from generate.personas import DEFAULT_CONFIG, load_persona_config, match_score, sample_pair, sample_personas
+from scenarios.sales.personas import DEFAULT_CONFIG, load_persona_config, match_score, sample_pair, sample_personas
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "data" / "catalog.json"
@@ -73,7 +73,7 @@ def test_catalog_order_does_not_change_pairs(products):
 
 def test_pairs_are_stable_across_processes():
     # Guards against set iteration order or hash()-based seeding sneaking in: PYTHONHASHSEED must not matter.
-    code = ("import json; from core.dialogue import Product; from generate.personas import sample_personas;"
+    code = ("import json; from core.dialogue import Product; from scenarios.sales.personas import sample_personas;"
             "ps=[Product.from_dict(d) for d in json.load(open('data/catalog.json'))['products']];"
             "print([(p.name, p.budget, p.preferred_features, q.id) for p, q in sample_personas(25, 3, ps)])")
     outs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
@@ -242,6 +242,7 @@ def test_missing_file_is_an_input_error(tmp_path):
     ("over_budget_probability = 0.15", "over_budget_probability = 1.5", "over_budget_probability"),
     ("over_budget_probability = 0.15", "over_budget_probabilty = 0.15", "unknown key"),
     ('SUV = "an SUV"', "", "car.type_phrases"),
+    ('shapes = ["sedan", "convertible"', 'shapes = ["sedan", "coupe"', "car.shapes"),
     ('"{a_type} for a daily', '"{vehicle} for a daily', "needs.car"),
     ("budgets = [10000, 30000", "budgets = [-1, 30000", "car.budgets"),
     ("default = [0.75, 1.35]", "default = [1.35, 0.75]", "retail.budget_range.default"),

@@ -2,6 +2,8 @@
 those allowed, and stops inside the band at a sentence end; on the last try it cannot run past the band."""
 from __future__ import annotations
 
+import re
+
 from core.prices import find_money
 from core.words import count_words, ends_sentence
 from generate.text import band_grammar
@@ -25,6 +27,23 @@ async def test_lines_open_as_told_and_state_only_the_allowed_amounts(embedded_ti
             assert {m.text for m in find_money(c.text) if m.text.startswith("$")} <= {"$699", "$649"}, c.text
             assert 25 <= count_words(c.text) <= 50 and ends_sentence(c.text), (count_words(c.text), c.text)
             assert "\n" not in c.text and '"' not in c.text and ":" not in c.text
+
+
+async def test_figures_are_only_the_allowed_ones(embedded_tiny):
+    # The prompt is full of numbers; the line may state 13 and 16 (with a unit: "13-inch", "16GB") and no other.
+    ask = [ASK[0], {"role": "user", "content": "I need 16 GB of memory and a 13 or 14 inch screen, under 3 pounds, "
+                                               "with 10 hours of battery. My friend got 512 GB for 2024. Options?"}]
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+        said = set()
+        for seed in range(4):
+            c = await chat.complete(ask, max_tokens=200, seed=seed, slot=1,
+                                    grammar=band_grammar(25, 40, overrun=10, figures=["13", "16", "1,500"]))
+            # Every word that starts with a digit is an allowed figure, or two joined ("13x16"), then letters.
+            figures = [w for w in c.text.split() if w[0].isdigit()]
+            fig = r"(?:13|16|1,500)"
+            assert all(re.fullmatch(rf"{fig}(?:[x-]{fig})?[A-Za-z%'’-]*[.,;!?]?", w) for w in figures), c.text
+            said |= set(figures)
+        assert said, "the tiny model states some figure in four tries when the prompt is full of them"
 
 
 async def test_without_overrun_the_line_is_in_the_band(embedded_tiny):

@@ -13,6 +13,7 @@ from core.files import read_toml
 from core.mentions import product_index
 from scenarios import register
 from scenarios.sales.episode import VOICE_FILE, SalesEpisode
+from scenarios.sales.personas import CarValues
 
 
 @cache
@@ -29,6 +30,7 @@ class SalesScenario:
     behaviours: dict[str, str]
     stretch: float = 1.0  # how far past its budget a persona that may stretch will go
     system: dict[str, str] | None = None  # a prompt variant's voice system prompts by role ([planned] section)
+    car: CarValues | None = None  # the car value lists: type phrases ("an SUV") and body shapes
     name: str = "sales"
 
     def __post_init__(self) -> None:
@@ -47,4 +49,4 @@ class SalesScenario:
         dialogue.extra.update(seller=seller, store=store, alternatives=[a.id for a in alternatives])
         return SalesEpisode(dialogue, self.catalog.in_category(p.category), alternatives, self.catalog, self.index,
                             self.texts, seller, store, self.behaviours.get(p.personality, ""), limit, seed,
-                            max_exchanges, word_band)
+                            max_exchanges, word_band, self.car)

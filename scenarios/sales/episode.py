@@ -15,6 +15,7 @@ from core.mentions import ProductIndex, core_name
 from core.prices import find_money, same_amount
 from generate.catalog_facts import money
 from generate.moves import Move
+from scenarios.sales.personas import CarValues
 from scenarios.sales.policy import Act, CustomerPolicy, SellerPolicy, has_feature
 
 VOICE_FILE = Path(__file__).resolve().parent / "voice.toml"
@@ -56,14 +57,16 @@ def spec_text(key: str, value: Any) -> str:
 class SalesEpisode:
     def __init__(self, dialogue: Dialogue, lot: list[Product], alternatives: list[Product], catalog: Catalog,
                  index: ProductIndex, texts: dict[str, Any], seller: str, store: str, behaviour: str,
-                 limit: float, seed: str, max_exchanges: int, word_band: tuple[int, int]):
+                 limit: float, seed: str, max_exchanges: int, word_band: tuple[int, int],
+                 car: CarValues | None = None):
         assert dialogue.product is not None
         self.d, self.texts, self.index = dialogue, texts, index
         self.products = {p.name: p for p in catalog.products}
         self.rng = random.Random(f"{seed}:plan")
         self.max_exchanges, self.band = max_exchanges, word_band
         self.seller_name, self.store, self.behaviour = seller, store, behaviour
-        self.seller = SellerPolicy(lot, dialogue.product, random.Random(f"{seed}:seller"))
+        self.seller = SellerPolicy(lot, dialogue.product, random.Random(f"{seed}:seller"),
+                                   frozenset(car.shapes) if car else frozenset())
         self.customer = CustomerPolicy(dialogue.persona, limit, random.Random(f"{seed}:customer"), max_exchanges,
                                        alternatives)
         self.acts: list[Act] = []
@@ -72,7 +75,10 @@ class SalesEpisode:
         # story instead of the seller's words and thanks said again.
         self.topics = list(texts.get("topics", {}).get(dialogue.persona.category, []))
         random.Random(f"{seed}:topics").shuffle(self.topics)
-        self.asks: list[str] = []
+        self.type_phrases = car.type_phrases if car else {}
+        self.asks: list[dict[str, str]] = []
+        self.asked = ""  # the answer point for the seller's last question, for the customer's next line
+        self.given: dict[str, set[str]] = {}  # the facts of each product already in a seller's brief
 
     # --- the voice's prompts ---------------------------------------------------------------------------------
 
@@ -109,6 +115,10 @@ class SalesEpisode:
                     final=act.final and role == CUSTOMER)
         openers = self.texts["openers"]
         key = act.act if act.act in openers else "final" if act.final and role == SALESPERSON else None
+        if act.act == "recommend" and act.slots.get("not_type"):
+            # The type said in the opening words too: in the brief only, the 1.5B seller called a Jetta "a practical
+            # SUV" for an SUV shopper.
+            key = "recommend_not_type"
         if act.act == "recommend" and act.slots.get("lacks"):
             # The lack is said in the opening words: opened with "…, because", the 1.5B seller went on "because it
             # has heated seats" for a truck without them, whatever its brief said.
@@ -157,13 +167,18 @@ class SalesEpisode:
     # --- briefs ----------------------------------------------------------------------------------------------
 
     def _facts(self, p: Product, focus: list[str] | None = None, n_specs: int = 2) -> str:
-        """A few catalog facts of `p` for one line: the must-haves in question first, then some specs."""
-        specs = list(p.specs.items())
+        """A few catalog facts of `p` for one line: the must-haves in question first, then facts not given before.
+        Drawn afresh each line, the 1.5B seller said the same three facts again in a discount and filled the rest
+        of the band with the customer's own words."""
+        given = self.given.setdefault(p.id, set())
+        specs = [spec_text(k, v) for k, v in p.specs.items()]
         self.rng.shuffle(specs)
         shown = [f for f in (focus or []) if has_feature(p, f)]
         others = [f for f in p.features if f not in shown]
         self.rng.shuffle(others)
-        items = [spec_text(k, v) for k, v in specs[:n_specs]] + (shown + others)[:2]
+        items = sorted(specs, key=given.__contains__)[:n_specs] + \
+            (shown + sorted(others, key=given.__contains__))[:2]
+        given.update(items)
         return "; ".join(items)
 
     def _values(self, act: Act) -> dict[str, Any]:
@@ -178,6 +193,8 @@ class SalesEpisode:
                   "price": money(s["price"]) if s.get("price") is not None else "",
                   "old_price": money(s["old_price"]) if s.get("old_price") is not None else "",
                   "feature": s.get("feature") or "", "lacks": " or ".join(s.get("lacks") or [])}
+        if s.get("not_type") and product is not None:
+            values.update(is_type=self._a_type(product.body_type or ""), not_type=self._a_type(s["not_type"]))
         if s.get("instead_of"):
             values["instead_of"] = core_name(self.products[s["instead_of"]])
         if s.get("alt"):
@@ -185,13 +202,32 @@ class SalesEpisode:
             values.update(alt=core_name(alt), alt_price=money(alt.price))
         return values
 
-    def _ask(self, asks: list[str]) -> str:
+    def _a_type(self, body_type: str) -> str:
+        """"an SUV", "an electric car": the persona file's phrase for a body type, else the type with its article."""
+        return self.type_phrases.get(body_type) or _article(body_type)
+
+    def _why(self, act: Act, product: Product | None, t: dict[str, Any]) -> str:
+        """Why a recommendation, said honestly: a type the lot lacks or that is not the one asked for, the
+        must-haves it has and those it lacks."""
+        s = act.slots
+        parts = [t["why_no_type"].format(no_type=self._a_type(s["no_type"])) if s.get("no_type") else "",
+                 t["why_not_type"].format(is_type=self._a_type(product.body_type or ""),
+                                          not_type=self._a_type(s["not_type"]))
+                 if s.get("not_type") and product is not None else "",
+                 t["why_met"].format(met=", ".join(s["met"])) if s.get("met") else "",
+                 t["why_lacks"].format(lacks=", ".join(s["lacks"])) if s.get("lacks") else ""]
+        return "; ".join(x for x in parts if x)
+
+    def _ask(self, asks: list[dict[str, str]]) -> str:
         """The seller's closing question, a different one each line: the same one in every line read as a loop
-        ("What else matters to you?" four times)."""
+        ("What else matters to you?" four times). The customer's next line is asked to answer it: left to itself,
+        the 1.5B customer asked the seller's question back ("How will you use it?")."""
         if not self.asks:
             self.asks = list(asks)
             self.rng.shuffle(self.asks)
-        return self.asks.pop()
+        ask = self.asks.pop()
+        self.asked = ask["answer"]
+        return ask["ask"]
 
     def _brief(self, act: Act) -> str:
         """The move as the voice is asked for it: its points, in order, with their facts."""
@@ -204,11 +240,10 @@ class SalesEpisode:
         if act.role == SALESPERSON:
             focus = list(s.get("met") or []) + ([s["feature"]] if s.get("feature") else [])
             values["facts"] = self._facts(product, focus) if product is not None else ""
+            if product is not None:  # the must-haves the line says it has are told too
+                self.given.setdefault(product.id, set()).update(s.get("met") or [])
             values["need"] = self.seller.said.get("needs") or "what they need"
-            values["why"] = (t["why_no_type"].format(no_type=s["no_type"]) + "; " if s.get("no_type") else "") + \
-                (t["why_met"].format(met=", ".join(s["met"])) if s.get("met") else "") + \
-                (("; " if s.get("met") else "") + t["why_lacks"].format(lacks=", ".join(s["lacks"]))
-                 if s.get("lacks") else "")
+            values["why"] = self._why(act, product, t)
             values.update({k: s[k] for k in ("feature", "policy") if s.get(k)})
             if s.get("policy") and product is not None:
                 values["policy_text"] = product.policies.get(s["policy"], "ask the store for details")
@@ -219,19 +254,24 @@ class SalesEpisode:
             if s.get("alt"):
                 alt = self.products[s["alt"]]
                 values.update(alt=core_name(alt), alt_price=money(alt.price), alt_facts=self._facts(alt, n_specs=1))
+            self.asked = ""
             values["ask"] = t["final"].format(**values) if act.final else self._ask(t["ask"])
         else:
             values["mood"] = t["mood"].format(personality=p.personality, behaviour=self.behaviour)
             values["detail"] = t["detail"].format(topic=self.topics.pop()) if self.topics and "{detail}" in \
                 " ".join(t[act.act]) else ""
             values.update(needs=p.needs, must_haves=", ".join(s.get("must_haves") or []) or "nothing special")
-            values["wants"] = "; ".join(x for x in [t["type"].format(a_type=_article(s["type"])) if s.get("type")
+            values["wants"] = "; ".join(x for x in [t["type"].format(a_type=self._a_type(s["type"])) if s.get("type")
                                                     else "", t["brand"].format(brand=s["brand"]) if s.get("brand")
                                                     else ""] if x)
+            values["answer"] = self.asked.format(needs=p.needs or _article(p.category))
             values["budget"] = t["budget_said"].format(budget=money(s["budget"])) if s.get("budget") else ""
             values.update({k: s[k] for k in ("feature", "policy") if s.get(k)})
             if s.get("alt"):
                 values["alt"] = core_name(self.products[s["alt"]])
+            if act.act == "accept" and product is not None:
+                met = [f for f in p.preferred_features if has_feature(product, f)]
+                values["fit"] = t["fit_met"].format(met=", ".join(met)) if met else t["fit"]
             if act.act == "decline":
                 values["reason"] = self.texts["reasons"][s["reason"]].format(features=s.get("features") or "",
                                                                               price=values["price"])
@@ -243,6 +283,17 @@ class SalesEpisode:
         counter-offer too, the 1.5B seller offered it as its own price); the customer also those just said to it."""
         said = earlier[-1:] if move.role == CUSTOMER else []
         return [money(m.value) for t in [move.brief, *move.openers, *said] for m in find_money(t)]
+
+    def figures(self, move: Move, earlier: list[str]) -> list[str]:
+        """The other figures the line may state, as written and without their commas: those of its facts and of the
+        products' names; the seller also those of the talk so far, the customer those of its own needs (allowed the
+        seller's, the 1.5B customer recited them back: "I want it to have a trunk that's 14.1 cubic feet")."""
+        names = [n for k in ("product", "alt", "instead_of") if (n := move.slots.get(k))]
+        names += [p.name for t in earlier for p in self.index.named(t)]  # "LS 500", "XPS 14" as said before
+        own = [self.d.persona.needs] if move.role == CUSTOMER else earlier
+        context = " ".join([move.brief, *move.openers, *names, *own])
+        written = [x.rstrip(".,") for x in _DIGITS.findall(context)]
+        return list(dict.fromkeys(written + [_num(x) for x in written]))
 
     # --- the check -------------------------------------------------------------------------------------------
 
@@ -271,17 +322,16 @@ class SalesEpisode:
         for x in dict.fromkeys(self._required(move)):
             if not any(same_amount(x, a) for a in amounts):
                 problems.append(f"does not state {money(x)}")
-        # Other figures: only those of its facts, of the talk so far or of the speaker's own needs.
-        names = [n for k in ("product", "alt", "instead_of") if (n := s.get(k))]
-        context = " ".join([move.brief, *move.openers, *earlier, *names,
-                            self.d.persona.needs if move.role == CUSTOMER else ""])
-        allowed = {_num(x) for x in _DIGITS.findall(context)}
+        # Other figures: only those figures() allows.
+        allowed = {_num(x) for x in self.figures(move, earlier)}
         money_spans = [(m.start, m.end) for m in find_money(text)]
         for m in _DIGITS.finditer(text):
             if any(a <= m.start() < b for a, b in money_spans):
                 continue
             if _num(m.group(0)) not in allowed:
                 problems.append(f"says {m.group(0).rstrip('.,')}, which its facts do not give")
+        if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
+            problems.append("asks a question after the decision")
         # The decision in words: the customer's last line says the policy's decision, and no earlier line says yes.
         words = decision_words()
         said = words.in_text(text)[0]

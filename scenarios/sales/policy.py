@@ -65,8 +65,9 @@ class SellerPolicy:
     """Asks about needs, recommends the product that fits what the customer said, answers with catalog facts,
     lowers a price only when asked and never under the floor, and makes a final offer in the last exchange."""
 
-    def __init__(self, lot: list[Product], first: Product, rng: random.Random):
+    def __init__(self, lot: list[Product], first: Product, rng: random.Random, shapes: frozenset[str] = frozenset()):
         self.lot, self.first, self.rng = lot, first, rng
+        self.shapes = shapes  # body types that name a shape: "a sedan, not an SUV" is said only between two
         self.said: dict[str, Any] = {}  # what the customer has said: needs, must_haves, type, brand, budget
         self.product: Product | None = None
         self.price: float | None = None
@@ -79,8 +80,16 @@ class SellerPolicy:
             if act.slots.get(key):
                 self.said[key] = act.slots[key]
 
+    def relevant(self, p: Product) -> bool:
+        """A product of the wanted type, or with one of the must-haves said: a mattress that fits the budget is no
+        answer to a sofa shopper who cannot pay for the sofa (its must-haves are the sofa's)."""
+        want_type, musts = self.said.get("type"), self.said.get("must_haves") or []
+        if want_type and p.body_type == want_type:
+            return True
+        return any(has_feature(p, f) for f in musts) if musts else not want_type
+
     def _fit(self, p: Product) -> float:
-        s = 0.0
+        s = 0.0 if self.relevant(p) else -12.0  # outweighs any budget fit
         want_type, brand, budget = self.said.get("type"), self.said.get("brand"), self.said.get("budget")
         if want_type and p.body_type == want_type:  # a truck buyer wants a truck more than one must-have
             s += 4.5
@@ -115,12 +124,15 @@ class SellerPolicy:
             best = max(self.lot, key=lambda p: (self._fit(p), -abs(p.price - self.first.price)))
             self._offer(best)
             wanted = self.said.get("type")
+            other_type = bool(wanted and best.body_type != wanted and {wanted, best.body_type} <= self.shapes)
             missing_type = bool(wanted and best.body_type != wanted and all(p.body_type != wanted for p in self.lot))
             met = [f for f in self.said.get("must_haves", []) if has_feature(best, f)]
             # Said out loud: asked for heated seats and offered a product without them, the 1.5B voice claimed them.
             lacks = [f for f in self.said.get("must_haves", []) if not has_feature(best, f)]
             return Act(SALESPERSON, "recommend", {"met": met, "lacks": lacks or None,
-                                                  "no_type": wanted if missing_type else None})
+                                                  "no_type": wanted if missing_type else None,
+                                                  # said too when the lot has that type but not one that fits better
+                                                  "not_type": wanted if other_type and not missing_type else None})
         if heard.act == "ask_feature":
             feature = s["feature"]
             if has_feature(self.product, feature):
@@ -148,7 +160,7 @@ class SellerPolicy:
         budget = self.said.get("budget")
         if budget and floor > budget:
             # Even the lowest price of this one is over what they said: a cheaper product that fits, if any.
-            cheaper = [q for q in self.lot if floor_of(q) <= budget and q.id != p.id]
+            cheaper = [q for q in self.lot if floor_of(q) <= budget and q.id != p.id and self.relevant(q)]
             if cheaper:
                 old = p
                 q = max(cheaper, key=lambda x: (self._fit(x), x.price))

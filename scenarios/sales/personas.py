@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 from core.dialogue import Persona, Product
 from core.errors import InputError
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "personas.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "data" / "personas.toml"
 CAR = "car"
 
 # Match score weights: affordability outweighs brand or type alone, because a product the persona can never pay
@@ -31,6 +31,7 @@ class CarValues:
     feature_count: tuple[int, int]  # inclusive range of preferred features
     type_phrases: dict[str, str]  # body type -> "an SUV", used by needs templates as {a_type}
     unsuited_needs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # body type -> needs it cannot meet
+    shapes: tuple[str, ...] = ()  # the types that name a body shape
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,15 @@ def _unsuited(c: _Checker, car_t: dict[str, Any], types: set[str]) -> dict[str, 
     return {t: c.strings(v, f"car.unsuited_needs.{t}") for t, v in table.items()}
 
 
+def _shapes(c: _Checker, car_t: dict[str, Any], types: tuple[str, ...]) -> tuple[str, ...]:
+    if "shapes" not in car_t:
+        return ()
+    shapes = c.strings(car_t["shapes"], "car.shapes")
+    if unknown := [s for s in shapes if s not in types]:
+        c.fail("car.shapes", f"names no type: {', '.join(unknown)}")
+    return shapes
+
+
 def load_persona_config(path: str | Path = DEFAULT_CONFIG) -> PersonaConfig:
     """Read and validate the persona value lists; raise InputError naming the file and the problem."""
     path = Path(path)
@@ -180,8 +190,8 @@ def load_persona_config(path: str | Path = DEFAULT_CONFIG) -> PersonaConfig:
     c.only(buyer, {"strategies", "first_names"}, "buyer")
 
     car_t = c.table(data, "car", "")
-    c.only(car_t, {"brands", "types", "features", "budgets", "preferred_features", "type_phrases", "unsuited_needs"},
-           "car")
+    c.only(car_t, {"brands", "types", "features", "budgets", "preferred_features", "type_phrases", "unsuited_needs",
+                   "shapes"}, "car")
     features = c.strings(car_t.get("features"), "car.features")
     types = c.strings(car_t.get("types"), "car.types")
     budgets = car_t.get("budgets")
@@ -198,6 +208,7 @@ def load_persona_config(path: str | Path = DEFAULT_CONFIG) -> PersonaConfig:
         feature_count=c.count_range(car_t.get("preferred_features"), "car.preferred_features", len(features)),
         type_phrases=phrases,
         unsuited_needs=_unsuited(c, car_t, set(types)),
+        shapes=_shapes(c, car_t, types),
     )
 
     retail = c.table(data, "retail", "")
