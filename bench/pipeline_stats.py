@@ -14,6 +14,7 @@ from statistics import mean
 from core.decisions import NO, UNCLEAR, YES, decision_words
 from core.rundir import RunDir
 from core.words import PLACEHOLDER, count_words
+from scenarios.sales.personas import DEFAULT_CONFIG, load_persona_config
 
 
 def slotted(d) -> bool:
@@ -30,6 +31,16 @@ def split(ds, key) -> str:
 def when(iso: str) -> datetime:
     t = datetime.fromisoformat(iso)
     return t if t.tzinfo else t.replace(tzinfo=UTC)  # a time given without a zone is UTC, as the records are
+
+
+def _out_of_bounds(ds, manifest: dict) -> str:
+    """'a / b': sales above what the persona may pay, and below the product's lowest allowed price."""
+    cfg = load_persona_config(manifest["config"].get("personas") or DEFAULT_CONFIG)
+    sold = [d for d in ds if d.outcome is not None and d.outcome.bought and d.outcome.price is not None]
+    over = sum(d.outcome.price > cfg.budget_limit(d.persona) + 0.01 for d in sold)
+    under = sum(d.product is not None and d.product.id == d.outcome.product_id and d.product.min_price is not None
+                and d.outcome.price < d.product.min_price - 0.01 for d in sold)
+    return f"{over} / {under} (of {len(sold)} sales)"
 
 
 def stats(run_dir: Path, since: str = "") -> dict[str, float | str]:
@@ -68,6 +79,7 @@ def stats(run_dir: Path, since: str = "") -> dict[str, float | str]:
         "customer's last lines say yes / no / neither": split(ds, lambda d: decision_words().said(d.turns).words),
         "decision recorded bought / not bought / none": split(
             ds, lambda d: {True: YES, False: NO}.get(d.outcome.bought if d.outcome else None, UNCLEAR)),
+        "sales over the persona's limit (budget, or its stretch) / under the floor": _out_of_bounds(ds, m),
         "dialogues closed after a stall": sum("stalled" in d.extra for d in ds),
         "closing lines resampled for a yes or no / still without one":
             " / ".join(str(sum(note in t.notes for t in turns)) for note in ("decision_regenerated", "decision_unmet")),

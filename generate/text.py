@@ -167,9 +167,11 @@ def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), ov
     last sentence into one word: "I'mSureSamir,10000,20000,5GMac."). Money is limited to `amounts`, so a line states
     no price it was not given; with `figures` any other number is one of them (as written), so a line states no
     figure its facts do not give; with `openers` the line opens with one of them (what the rules know: an offer's
-    price, the decision in words) and the model writes the rest. Questions are not bounded: held to one question
-    at the end of a line (or none), the 1.5B model wrote its questions with a full stop ("Would you suggest
-    something that would work well for me, Mateo.") or broke them off ("… in your area as well, if.").
+    price, the decision in words) and the model writes the rest. A figure the model wants that is not allowed
+    becomes an allowed one in its place ("a 5-inch MacBook Air"): the list must hold every figure the line may
+    fairly repeat, the talk's too (held to its own, the customer wrote "a trunk of 2025 cubic feet"). Questions are
+    not bounded: held to one question at the end of a line, the 1.5B model wrote questions with a full stop ("Would
+    you suggest something that would work well for me, Mateo.") or broke them off ("… as well, if.").
     """
     money = [_literal(a) for a in dict.fromkeys(amounts)]
     allowed = [_literal(f) for f in dict.fromkeys(figures or ())]

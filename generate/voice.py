@@ -2,12 +2,11 @@
 
 On servers that take a grammar the line is decoded under `band_grammar`, so it is in the band at its first try;
 elsewhere it is trimmed to the last sentence end inside the band and resampled when it cannot be. The grammar also
-holds money and other figures to those the move may state, so the commonest rewrite (a number its facts do not
-give) cannot happen there. The scenario's
-check says whether the line carries its move (the product named, the price exact, the decision said) and nothing
-beyond it. A line whose problems all sit in a few sentences is kept without them when the rest is still in the band
-and carries the move (no call spent); otherwise it is written again, at most `retries` times, and the try
-with fewest problems stays.
+holds money and other figures to those the move may state (the commonest rewrite was a figure its facts do not
+give). The scenario's check says whether the line carries its move (the product named, the price exact, the
+decision said) and nothing beyond it. A line whose problems all sit in one or two sentences is kept without them
+when the rest is still in the band and carries the move (no call spent); otherwise it is written again, at most
+`retries` times, and the try with fewest problems stays.
 """
 from __future__ import annotations
 

@@ -285,13 +285,11 @@ class SalesEpisode:
         return [money(m.value) for t in [move.brief, *move.openers, *said] for m in find_money(t)]
 
     def figures(self, move: Move, earlier: list[str]) -> list[str]:
-        """The other figures the line may state, as written and without their commas: those of its facts and of the
-        products' names; the seller also those of the talk so far, the customer those of its own needs (allowed the
-        seller's, the 1.5B customer recited them back: "I want it to have a trunk that's 14.1 cubic feet")."""
+        """The other figures the line may state, as written and without their commas: those of its facts, of the
+        talk so far, of the products' names, and the customer's own needs."""
         names = [n for k in ("product", "alt", "instead_of") if (n := move.slots.get(k))]
-        names += [p.name for t in earlier for p in self.index.named(t)]  # "LS 500", "XPS 14" as said before
-        own = [self.d.persona.needs] if move.role == CUSTOMER else earlier
-        context = " ".join([move.brief, *move.openers, *names, *own])
+        context = " ".join([move.brief, *move.openers, *earlier, *names,
+                            self.d.persona.needs if move.role == CUSTOMER else ""])
         written = [x.rstrip(".,") for x in _DIGITS.findall(context)]
         return list(dict.fromkeys(written + [_num(x) for x in written]))
 
