@@ -15,6 +15,7 @@ from core.decisions import NO, UNCLEAR, YES, decision_words
 from core.rundir import RunDir
 from core.words import PLACEHOLDER, count_words
 from scenarios.sales.personas import DEFAULT_CONFIG, load_persona_config
+from scenarios.sales.policy import floor_of
 
 
 def slotted(d) -> bool:
@@ -38,8 +39,8 @@ def _out_of_bounds(ds, manifest: dict) -> str:
     cfg = load_persona_config(manifest["config"].get("personas") or DEFAULT_CONFIG)
     sold = [d for d in ds if d.outcome is not None and d.outcome.bought and d.outcome.price is not None]
     over = sum(d.outcome.price > cfg.budget_limit(d.persona) + 0.01 for d in sold)
-    under = sum(d.product is not None and d.product.id == d.outcome.product_id and d.product.min_price is not None
-                and d.outcome.price < d.product.min_price - 0.01 for d in sold)
+    under = sum(d.product is not None and d.product.id == d.outcome.product_id
+                and d.outcome.price < floor_of(d.product) - 0.01 for d in sold)
     return f"{over} / {under} (of {len(sold)} sales)"
 
 

@@ -193,8 +193,7 @@ class SalesEpisode:
                   "price": money(s["price"]) if s.get("price") is not None else "",
                   "old_price": money(s["old_price"]) if s.get("old_price") is not None else "",
                   "feature": s.get("feature") or "", "lacks": " or ".join(s.get("lacks") or [])}
-        if s.get("not_type") and product is not None:
-            values.update(is_type=self._a_type(product.body_type or ""), not_type=self._a_type(s["not_type"]))
+        values.update(self._shapes(act, product))
         if s.get("instead_of"):
             values["instead_of"] = core_name(self.products[s["instead_of"]])
         if s.get("alt"):
@@ -206,14 +205,18 @@ class SalesEpisode:
         """"an SUV", "an electric car": the persona file's phrase for a body type, else the type with its article."""
         return self.type_phrases.get(body_type) or _article(body_type)
 
+    def _shapes(self, act: Act, product: Product | None) -> dict[str, str]:
+        """"a sedan" and "an SUV" for a recommendation of another shape than asked; {} otherwise."""
+        if not act.slots.get("not_type") or product is None:
+            return {}
+        return {"is_type": self._a_type(product.body_type or ""), "not_type": self._a_type(act.slots["not_type"])}
+
     def _why(self, act: Act, product: Product | None, t: dict[str, Any]) -> str:
         """Why a recommendation, said honestly: a type the lot lacks or that is not the one asked for, the
         must-haves it has and those it lacks."""
         s = act.slots
         parts = [t["why_no_type"].format(no_type=self._a_type(s["no_type"])) if s.get("no_type") else "",
-                 t["why_not_type"].format(is_type=self._a_type(product.body_type or ""),
-                                          not_type=self._a_type(s["not_type"]))
-                 if s.get("not_type") and product is not None else "",
+                 t["why_not_type"].format(**shapes) if (shapes := self._shapes(act, product)) else "",
                  t["why_met"].format(met=", ".join(s["met"])) if s.get("met") else "",
                  t["why_lacks"].format(lacks=", ".join(s["lacks"])) if s.get("lacks") else ""]
         return "; ".join(x for x in parts if x)
