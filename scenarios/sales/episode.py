@@ -16,14 +16,14 @@ from core.prices import find_money, same_amount
 from generate.catalog_facts import money
 from generate.moves import Move
 from scenarios.sales.personas import CarValues
-from scenarios.sales.policy import Act, CustomerPolicy, SellerPolicy, has_feature
+from scenarios.sales.policy import DISCOUNT_STRATEGY, IMPATIENT_STRATEGY, Act, CustomerPolicy, SellerPolicy, has_feature
 
 VOICE_FILE = Path(__file__).resolve().parent / "voice.toml"
 # Acts whose line must name their product and state their price exactly (the rest may refer to "it").
 _NAMES_PRICE = {"recommend", "feature_switch", "cheaper", "discount", "compare", "accept"}
 _DIGITS = re.compile(r"(?<![\w$.,])\d[\d,]*(?:\.\d+)?")
 # A spec key's unit suffix, as it is said.
-_UNITS = {"cu_ft": "cubic feet", "sq_ft": "square feet",
+_UNITS = {"cu_ft": "cubic feet", "sq_ft": "square feet", "in_per_s": "inches per second",
           "miles": "miles", "lb": "lb", "in": "inches", "hours": "hours", "mah": "mAh", "gb": "GB", "tb": "TB",
           "kw": "kW", "kwh": "kWh", "mph": "mph", "g": "grams", "l": "liters", "qt": "quarts", "w": "watts",
           "bar": "bar", "rpm": "rpm", "s": "seconds", "min": "minutes", "minutes": "minutes", "ft": "feet",
@@ -47,10 +47,9 @@ def spec_text(key: str, value: Any) -> str:
         return f"{' '.join(parts)}: {'yes' if value else 'no'}"
     shown = f"{value:,}" if isinstance(value, int) and "year" not in parts else str(value)  # 2014, not 2,014
     # "trunk_cu_ft" is cubic feet, not "trunk cu 15.1 feet" (the voice copied that to the customer word for word).
-    if len(parts) > 2 and "_".join(parts[-2:]) in _UNITS:
-        return f"{' '.join(parts[:-2])} {shown} {_UNITS['_'.join(parts[-2:])]}"
-    if len(parts) > 1 and parts[-1] in _UNITS:
-        return f"{' '.join(parts[:-1])} {shown} {_UNITS[parts[-1]]}"
+    for k in (3, 2, 1):  # the longest unit first: "in_per_s" before "s"
+        if len(parts) > k and "_".join(parts[-k:]) in _UNITS:
+            return f"{' '.join(parts[:-k])} {shown} {_UNITS['_'.join(parts[-k:])]}"
     return f"{' '.join(parts)}: {shown}"  # "seats: 5", not "seats 5"
 
 
@@ -125,6 +124,8 @@ class SalesEpisode:
             key = "recommend_lacks"
         if act.act == "ask_discount":  # the amount the customer names, if any, is said in the opening words
             key = "ask_counter" if act.slots.get("counter") else "ask_budget" if act.slots.get("budget") else key
+        if act.act == "state_needs" and act.slots.get("budget"):
+            key = "state_needs_budget"
         if key is not None:
             move.openers = [o.format(**self._values(act)) for o in openers[key]]
         return move
@@ -221,6 +222,58 @@ class SalesEpisode:
                  t["why_lacks"].format(lacks=", ".join(s["lacks"])) if s.get("lacks") else ""]
         return "; ".join(x for x in parts if x)
 
+    def _stock(self) -> str:
+        """What the store has, by brand ("models from BMW, Toyota and Ford"): a greeting the customer can answer
+        with its needs, from what the seller knows."""
+        brands = list(dict.fromkeys(p.brand for p in self.seller.lot if p.brand))
+        self.rng.shuffle(brands)
+        brands = brands[:3]
+        if not brands:
+            return f"a good choice in {self.d.persona.category}"
+        listed = brands[0] if len(brands) == 1 else ", ".join(brands[:-1]) + " and " + brands[-1]
+        return f"models from {listed}"
+
+    def _reaction(self) -> str:
+        """What the customer makes of the seller's last line, by its rules: a must-have met or lacking, the price
+        against its budget. None of the seller's figures: the 1.5B customer recited those back, wrongly."""
+        r = self.texts["reactions"]
+        last = next((a for a in reversed(self.acts) if a.role == SALESPERSON), None)
+        if last is None:
+            return ""
+        s = last.slots
+        product = self.products.get(s.get("product") or "")
+        over = self.customer.price is not None and self.customer.price > self.customer.limit
+        if last.act in ("feature_yes", "feature_no", "feature_switch"):
+            return r[last.act].format(feature=s["feature"], product=core_name(product) if product else "it")
+        if last.act in ("discount", "cheaper", "hold"):
+            return r["over"] if over and last.act == "discount" else r[last.act]
+        if last.act == "recommend":
+            if s.get("lacks"):
+                return r["lacks"].format(lacks=" or ".join(s["lacks"]))
+            if s.get("not_type") or s.get("no_type"):
+                return r["other_type"].format(a_type=self._a_type(s.get("not_type") or s["no_type"]))
+            if s.get("met"):
+                return r["met"].format(met=", ".join(s["met"]))
+        return r["over"] if over else r["fine"]
+
+    def _price_reason(self) -> str:
+        """Why a customer asks for less, from its own state: over its limit, its strategy, or its haggling."""
+        r, c = self.texts["price_reasons"], self.customer
+        if c.price is not None and c.price > c.limit:
+            return r["over"]
+        if c.p.strategy == DISCOUNT_STRATEGY:
+            return r["discount"]
+        return r["haggle"] if c.haggler else r["cut"]
+
+    def _answer(self, act: Act) -> str:
+        """The customer's answer to the seller's last question, its content from the rules (when it needs the
+        product, what else matters to it, how the offer looks so far), for the voice to say as a statement."""
+        a, p = self.texts["answers"], self.d.persona
+        when = a["when_impatient"] if self.customer.p.strategy == IMPATIENT_STRATEGY else self.rng.choice(a["when"])
+        so_far = a.get(f"so_far_{act.act}") or self.rng.choice(a["so_far"])
+        return self.asked.format(needs=p.needs or _article(p.category), matters=self.rng.choice(a["matters"]),
+                                 when=when, so_far=so_far)
+
     def _ask(self, asks: list[dict[str, str]]) -> str:
         """The seller's closing question, a different one each line: the same one in every line read as a loop
         ("What else matters to you?" four times). The customer's next line is asked to answer it: left to itself,
@@ -257,6 +310,7 @@ class SalesEpisode:
             if s.get("alt"):
                 alt = self.products[s["alt"]]
                 values.update(alt=core_name(alt), alt_price=money(alt.price), alt_facts=self._facts(alt, n_specs=1))
+            values["stock"] = self._stock()
             self.asked = ""
             values["ask"] = t["final"].format(**values) if act.final else self._ask(t["ask"])
         else:
@@ -267,9 +321,13 @@ class SalesEpisode:
             values["wants"] = "; ".join(x for x in [t["type"].format(a_type=self._a_type(s["type"])) if s.get("type")
                                                     else "", t["brand"].format(brand=s["brand"]) if s.get("brand")
                                                     else ""] if x)
-            values["answer"] = self.asked.format(needs=p.needs or _article(p.category))
-            values["budget"] = t["budget_said"].format(budget=money(s["budget"])) if s.get("budget") else ""
+            values["answer"] = self._answer(act) if self.asked else ""
             values.update({k: s[k] for k in ("feature", "policy") if s.get(k)})
+            values["reaction"] = self._reaction()
+            if s.get("policy"):
+                values["policy_reason"] = self.texts["policy_reasons"][s["policy"]]
+            if act.act == "ask_discount":
+                values["price_reason"] = self._price_reason()
             if s.get("alt"):
                 values["alt"] = core_name(self.products[s["alt"]])
             if act.act == "accept" and product is not None:
@@ -278,6 +336,7 @@ class SalesEpisode:
             if act.act == "decline":
                 values["reason"] = self.texts["reasons"][s["reason"]].format(features=s.get("features") or "",
                                                                               price=values["price"])
+                values["next"] = self.texts["next"][s["reason"]].format(features=s.get("features") or "")
         points = [pt.format(**values) for pt in t[act.act]]
         return "\n".join(f"- {pt}" for pt in points if pt)
 
