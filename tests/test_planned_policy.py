@@ -5,12 +5,13 @@ from itertools import pairwise
 
 import pytest
 
+from app.pipeline import alternatives
 from core.catalog import Catalog
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue
 from core.prices import find_money, same_amount
 from scenarios import scenario
 from scenarios.sales.personas import load_persona_config, sample_pair
-from scenarios.sales.policy import floor_of
+from scenarios.sales.policy import floor_of, has_feature
 
 SEEDS = range(400)
 
@@ -24,12 +25,13 @@ def world():
     return catalog, cfg, sc
 
 
-def play(world, index: int, max_exchanges: int = 5):
-    """One planned dialogue, moves only: every line is the empty string, so no word can steer a policy."""
+def play(world, index: int, max_exchanges: int = 5, compare: bool = False):
+    """One planned dialogue, moves only: every line is the empty string, so no word can steer a policy. With
+    `compare`, the customer knows the alternatives a run gives it (and may ask to compare)."""
     catalog, cfg, sc = world
     persona, product = sample_pair(3, index, catalog.products, cfg)
     d = Dialogue(id=f"t{index}", index=index, persona=persona, product=product, seed=3)
-    ep = sc.episode(d, [], f"3:{index}", max_exchanges, (50, 75))
+    ep = sc.episode(d, alternatives(product, catalog) if compare else [], f"3:{index}", max_exchanges, (50, 75))
     moves = []
     for i in range(2 * max_exchanges):
         move = ep.next_move((SALESPERSON, CUSTOMER)[i % 2])
@@ -307,3 +309,28 @@ def test_the_greeting_names_only_brands_the_store_has(world):
         brands = {p.brand for p in ep.seller.lot if p.brand}
         named = [b for b in {p.brand for p in world[0].products if p.brand} if b in stock]
         assert named and set(named) <= brands, (d.id, stock)
+
+
+def test_a_comparison_says_the_prices_and_the_verdict_as_the_catalog_has_them(world):
+    catalog = world[0]
+    by_name = {p.name: p for p in catalog.products}
+    compared = 0
+    for i in range(200):
+        d, ep, moves, _ = play(world, i, compare=True)
+        for m in moves:
+            if m.act != "compare":
+                continue
+            p, alt = by_name[m.slots["product"]], by_name[m.slots["alt"]]
+            price = m.slots["price"]
+            word = "less" if price < alt.price else "more" if price > alt.price else "no more"
+            assert any(f"costs {word} than" in o for o in m.openers), (d.id, price, alt.price, m.openers)
+            verdict = m.brief.splitlines()[2]
+            if "because it has" in verdict:  # "the A suits … better, because it has X and the B does not"
+                better = p if verdict.startswith(f"- the {ep._values(m)['product']} suits") else alt
+                other = alt if better is p else p
+                has = verdict.split("because it has ")[1].split(" and the ")[0]
+                for f in d.persona.preferred_features:
+                    if f in has:
+                        assert has_feature(better, f) and not has_feature(other, f), (d.id, verdict)
+            compared += 1
+    assert compared > 20

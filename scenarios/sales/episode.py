@@ -200,6 +200,9 @@ class SalesEpisode:
         if s.get("alt"):
             alt = self.products[s["alt"]]
             values.update(alt=core_name(alt), alt_price=money(alt.price))
+            if s.get("price") is not None:
+                values["less_more"] = "less" if s["price"] < alt.price else "more" if s["price"] > alt.price \
+                    else "no more"
         return values
 
     def _a_type(self, body_type: str) -> str:
@@ -222,6 +225,22 @@ class SalesEpisode:
                  t["why_lacks"].format(lacks=", ".join(s["lacks"])) if s.get("lacks") else ""]
         return "; ".join(x for x in parts if x)
 
+    def _verdict(self, product: Product | None, alt: Product, price: float | None, need: str,
+                 t: dict[str, Any]) -> str:
+        """Which of two products suits the customer better, by the must-haves it said, else by price."""
+        if product is None:
+            return ""
+        musts = self.seller.said.get("must_haves") or []
+        for a, b in ((product, alt), (alt, product)):
+            edge = [f for f in musts if has_feature(a, f) and not has_feature(b, f)]
+            if edge:
+                return t["compare_has"].format(a=core_name(a), b=core_name(b), features=_listed(edge), need=need)
+        price = alt.price if price is None else price
+        if price != alt.price:
+            cheaper = product if price < alt.price else alt
+            return t["compare_cheaper"].format(a=core_name(cheaper), need=need)
+        return t["compare_same"].format(need=need)
+
     def _stock(self) -> str:
         """What the store has, by brand ("models from BMW, Toyota and Ford"): a greeting the customer can answer
         with its needs, from what the seller knows."""
@@ -230,8 +249,7 @@ class SalesEpisode:
         brands = brands[:3]
         if not brands:
             return f"a good choice in {self.d.persona.category}"
-        listed = brands[0] if len(brands) == 1 else ", ".join(brands[:-1]) + " and " + brands[-1]
-        return f"models from {listed}"
+        return f"models from {_listed(brands)}"
 
     def _reaction(self) -> str:
         """What the customer makes of the seller's last line, by its rules: a must-have met or lacking, the price
@@ -310,6 +328,7 @@ class SalesEpisode:
             if s.get("alt"):
                 alt = self.products[s["alt"]]
                 values.update(alt=core_name(alt), alt_price=money(alt.price), alt_facts=self._facts(alt, n_specs=1))
+                values["verdict"] = self._verdict(product, alt, s.get("price"), values["need"], t)
             values["stock"] = self._stock()
             self.asked = ""
             values["ask"] = t["final"].format(**values) if act.final else self._ask(t["ask"])
@@ -402,6 +421,11 @@ class SalesEpisode:
         elif move.role == CUSTOMER and move.act not in ("accept", "decline") and said == YES:
             problems.append("says yes before the decision")
         return list(dict.fromkeys(problems))
+
+
+def _listed(items: list[str]) -> str:
+    """"a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _num(token: str) -> str:
