@@ -347,6 +347,7 @@ class SalesEpisode:
                 values["policy_reason"] = self.texts["policy_reasons"][s["policy"]]
             if act.act == "ask_discount":
                 values["price_reason"] = self._price_reason()
+                values["price_ask"] = "" if s.get("counter") else t["price_ask"]
             if s.get("alt"):
                 values["alt"] = core_name(self.products[s["alt"]])
             if act.act == "accept" and product is not None:
