@@ -334,3 +334,13 @@ def test_a_comparison_says_the_prices_and_the_verdict_as_the_catalog_has_them(wo
                         assert has_feature(better, f) and not has_feature(other, f), (d.id, verdict)
             compared += 1
     assert compared > 20
+
+
+def test_each_customer_line_offers_a_fresh_remark_of_its_own_temperament(world):
+    for i in range(80):
+        d, ep, moves, _ = play(world, i)
+        own = ep.texts["remarks"][d.persona.personality]
+        offered = [x.split("such as: ", 1)[1] for m in moves if m.role == CUSTOMER
+                   for x in m.brief.splitlines() if "such as: " in x]
+        assert offered and set(offered) <= set(own), (d.id, d.persona.personality, offered)
+        assert len(offered) == len(set(offered)) or len(offered) > len(own)

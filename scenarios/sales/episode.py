@@ -76,6 +76,7 @@ class SalesEpisode:
         random.Random(f"{seed}:topics").shuffle(self.topics)
         self.type_phrases = car.type_phrases if car else {}
         self.asks: list[dict[str, str]] = []
+        self.remarks: list[str] = []
         self.asked = ""  # the answer point for the seller's last question, for the customer's next line
         self.given: dict[str, set[str]] = {}  # the facts of each product already in a seller's brief
 
@@ -274,6 +275,13 @@ class SalesEpisode:
                 return r["met"].format(met=", ".join(s["met"]))
         return r["over"] if over else r["fine"]
 
+    def _remark(self) -> str:
+        """An example remark of the customer's temperament, not offered before in this dialogue."""
+        if not self.remarks:
+            self.remarks = list(self.texts.get("remarks", {}).get(self.d.persona.personality, [""]))
+            self.rng.shuffle(self.remarks)
+        return self.remarks.pop()
+
     def _price_reason(self) -> str:
         """Why a customer asks for less, from its own state: over its limit, its strategy, or its haggling."""
         r, c = self.texts["price_reasons"], self.customer
@@ -333,7 +341,9 @@ class SalesEpisode:
             self.asked = ""
             values["ask"] = t["final"].format(**values) if act.final else self._ask(t["ask"])
         else:
-            values["mood"] = t["mood"].format(personality=p.personality, behaviour=self.behaviour)
+            remark = self._remark()
+            values["mood"] = t["mood"].format(personality=p.personality, behaviour=self.behaviour) + \
+                (t["mood_example"].format(remark=remark) if remark else "")
             values["detail"] = t["detail"].format(topic=self.topics.pop()) if self.topics and "{detail}" in \
                 " ".join(t[act.act]) else ""
             values.update(needs=p.needs, must_haves=", ".join(s.get("must_haves") or []) or "nothing special")
