@@ -344,3 +344,13 @@ def test_each_customer_line_offers_a_fresh_remark_of_its_own_temperament(world):
                    for x in m.brief.splitlines() if "such as: " in x]
         assert offered and set(offered) <= set(own), (d.id, d.persona.personality, offered)
         assert len(offered) == len(set(offered)) or len(offered) > len(own)
+
+
+def test_a_seller_line_ends_on_its_closing_question(world):
+    d, ep, moves, _ = play(world, 0)
+    asking = [m for m in moves if m.role == SALESPERSON and m.act != "greet"]
+    assert asking and all(ep._closes_asking(m) for m in asking)
+    m = asking[0]
+    line = f"{m.openers[0]} a good fit for what you said. When do you need it by?"
+    assert "goes on after its closing question" not in ep.check(m, line, [])
+    assert "goes on after its closing question" in ep.check(m, line + " I need it by the end of the week.", [])

@@ -242,6 +242,10 @@ class SalesEpisode:
             return t["compare_cheaper"].format(a=core_name(cheaper), need=need)
         return t["compare_same"].format(need=need)
 
+    def _closes_asking(self, move: Move) -> bool:
+        lines = move.brief.splitlines()
+        return bool(lines) and lines[-1].startswith(_closing_points(self.texts))
+
     def _stock(self) -> str:
         """What the store has, by brand ("models from BMW, Toyota and Ford"): a greeting the customer can answer
         with its needs, from what the seller knows."""
@@ -422,6 +426,11 @@ class SalesEpisode:
                 problems.append(f"says {m.group(0).rstrip('.,')}, which its facts do not give")
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
             problems.append("asks a question after the decision")
+        if move.role == SALESPERSON and move.act != "greet" and self._closes_asking(move) and \
+                not text.rstrip().endswith("?"):
+            # Run on past its question, the 1.5B seller answered it in the customer's words ("When do you need it
+            # by? I'm looking for it by the end of the week."); a blind reader read that as a broken role.
+            problems.append("goes on after its closing question")
         # The decision in words: the customer's last line says the policy's decision, and no earlier line says yes.
         words = decision_words()
         said = words.in_text(text)[0]
@@ -432,6 +441,12 @@ class SalesEpisode:
         elif move.role == CUSTOMER and move.act not in ("accept", "decline") and said == YES:
             problems.append("says yes before the decision")
         return list(dict.fromkeys(problems))
+
+
+def _closing_points(texts: dict[str, Any]) -> tuple[str, ...]:
+    """The seller's closing points, as a brief starts them: its questions and the final offer's question."""
+    s = texts[SALESPERSON]
+    return tuple(f"- {x.split(':')[0].split('{')[0]}" for x in [*(a["ask"] for a in s["ask"]), s["final"]])
 
 
 def _listed(items: list[str]) -> str:
