@@ -243,8 +243,9 @@ class SalesEpisode:
         return t["compare_same"].format(need=need)
 
     def _closes_asking(self, move: Move) -> bool:
-        lines = move.brief.splitlines()
-        return bool(lines) and lines[-1].startswith(_closing_points(self.texts))
+        """The seller's move ends on its closing question ({ask}: a question, or the final offer's)."""
+        points = self.texts[SALESPERSON].get(move.act) if move.role == SALESPERSON else None
+        return bool(points) and points[-1] == "{ask}"
 
     def _stock(self) -> str:
         """What the store has, by brand ("models from BMW, Toyota and Ford"): a greeting the customer can answer
@@ -265,7 +266,7 @@ class SalesEpisode:
             return ""
         s = last.slots
         product = self.products.get(s.get("product") or "")
-        over = self.customer.price is not None and self.customer.price > self.customer.limit
+        over = self.customer.over_limit()
         if last.act in ("feature_yes", "feature_no", "feature_switch"):
             return r[last.act].format(feature=s["feature"], product=core_name(product) if product else "it")
         if last.act in ("discount", "cheaper", "hold"):
@@ -289,7 +290,7 @@ class SalesEpisode:
     def _price_reason(self) -> str:
         """Why a customer asks for less, from its own state: over its limit, its strategy, or its haggling."""
         r, c = self.texts["price_reasons"], self.customer
-        if c.price is not None and c.price > c.limit:
+        if c.over_limit():
             return r["over"]
         if c.p.strategy == DISCOUNT_STRATEGY:
             return r["discount"]
@@ -426,8 +427,7 @@ class SalesEpisode:
                 problems.append(f"says {m.group(0).rstrip('.,')}, which its facts do not give")
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
             problems.append("asks a question after the decision")
-        if move.role == SALESPERSON and move.act != "greet" and self._closes_asking(move) and \
-                not text.rstrip().endswith("?"):
+        if self._closes_asking(move) and not text.rstrip().endswith("?"):
             # Run on past its question, the 1.5B seller answered it in the customer's words ("When do you need it
             # by? I'm looking for it by the end of the week."); a blind reader read that as a broken role.
             problems.append("goes on after its closing question")
@@ -441,12 +441,6 @@ class SalesEpisode:
         elif move.role == CUSTOMER and move.act not in ("accept", "decline") and said == YES:
             problems.append("says yes before the decision")
         return list(dict.fromkeys(problems))
-
-
-def _closing_points(texts: dict[str, Any]) -> tuple[str, ...]:
-    """The seller's closing points, as a brief starts them: its questions and the final offer's question."""
-    s = texts[SALESPERSON]
-    return tuple(f"- {x.split(':')[0].split('{')[0]}" for x in [*(a["ask"] for a in s["ask"]), s["final"]])
 
 
 def _listed(items: list[str]) -> str:

@@ -273,7 +273,7 @@ class CustomerPolicy:
             if f not in known and (name, f) not in self.asked:
                 self.asked.add((name, f))
                 return Act(CUSTOMER, "ask_feature", {"feature": f, "product": name})
-        over = self.price is not None and self.price > self.limit
+        over = self.over_limit()
         wants_cut = self.haggler and self.price is not None and self.list_price is not None \
             and self.price >= self.list_price
         if (over or wants_cut) and not self.held and self.discount_asks < 2 and not self._lacks():
@@ -296,6 +296,10 @@ class CustomerPolicy:
             return Act(CUSTOMER, "ask_policy", {"policy": self.curious, "product": name})
         return None
 
+    def over_limit(self) -> bool:
+        """The offer as said costs more than the customer can pay (its budget, or its stretch)."""
+        return self.price is not None and self.price > self.limit
+
     def _lacks(self) -> list[str]:
         known = self.known.get(self.product or "", {})
         return [f for f in self.p.preferred_features if known.get(f) is False]
@@ -312,7 +316,7 @@ class CustomerPolicy:
             out.append(("unconfirmed", ", ".join(unknown)))
         if self.price is None or self.product is None:
             out.append(("no_offer", ""))
-        elif self.price > self.limit:
+        elif self.over_limit():
             out.append(("over_budget", ""))
         elif self.p.strategy == DISCOUNT_STRATEGY and self.list_price is not None and self.price >= self.list_price:
             out.append(("no_discount", ""))
