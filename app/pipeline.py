@@ -20,9 +20,8 @@ from core.files import read_toml
 from core.rundir import DIALOGUES, RunDir, utc_now, write_atomic
 from core.rundir import DISCARDED as DISCARDED_FILE
 from generate.hub import HUB_FILE, Hub, render_exemplars
+from generate.moves import SimulationError
 from generate.planned import PlannedSimulator
-from generate.prompts import DEFAULT_PROMPTS, PromptSet, load_prompts
-from generate.simulator import SimOptions, SimulationError, Simulator, World
 from generate.voice import VoiceOptions
 from judge.panel import Panel, PanelOptions, load_weights
 from llm.backend import open_chat_model
@@ -32,7 +31,9 @@ from llm.openai_chat import is_loopback_url
 from llm.pinned import PinnedSlot
 from llm.retry import RetryPolicy
 from scenarios import scenario
+from scenarios.sales.free import SimOptions, Simulator, World
 from scenarios.sales.personas import load_persona_config, sample_pair
+from scenarios.sales.prompts import DEFAULT_PROMPTS, PromptSet, load_prompts
 
 log = logging.getLogger(__name__)
 WORLD_FILE = Path(__file__).resolve().parent.parent / "data" / "world.toml"

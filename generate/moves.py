@@ -8,6 +8,10 @@ from typing import Any, Protocol
 from core.dialogue import Dialogue, Outcome, Product
 
 
+class SimulationError(Exception):
+    """The model could not produce a usable turn; the dialogue is recorded as failed with this reason."""
+
+
 @dataclass
 class Move:
     """One dialogue act. `slots` is what the move says in public (product, feature, fact, price, reason): the other
@@ -21,6 +25,8 @@ class Move:
     # The line opens with one of these, where the rules know the words (an offer's price, the decision); a grammar
     # holds it to them where the server takes one, elsewhere the check asks for what they carry.
     openers: list[str] = field(default_factory=list)
+    # The line ends with these words, given by the rules (a question, a decision's goodbye); a grammar holds them there.
+    closer: str = ""
 
     def record(self) -> dict[str, Any]:
         return {"role": self.role, "act": self.act, **{k: v for k, v in self.slots.items() if v is not None}}
@@ -34,7 +40,8 @@ class Episode(Protocol):
     def system(self, role: str) -> str: ...
 
     def prompt(self, move: Move, heard: str | None) -> str:
-        """The request for one line: what the other side just said (None for the opening line) and the brief."""
+        """The request for one line: the brief, and what the other side just said (None for the opening line), or
+        what the scenario lets the speaker hear of it."""
 
     def next_move(self, role: str) -> Move:
         """The speaker's next move, from its own private state and the public moves so far."""

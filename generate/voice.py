@@ -17,12 +17,12 @@ from itertools import combinations
 
 from core.dialogue import Usage
 from core.words import count_words, sentences
-from generate.moves import Move
-from generate.simulator import SimulationError
+from generate.moves import Move, SimulationError
 from generate.text import (
     band_grammar,
     clean_line,
     cut_fragment,
+    ends_with,
     is_narration,
     is_refusal,
     ngram_overlap,
@@ -91,8 +91,9 @@ class Voice:
             out.append(f"speaks as {other.name}")
         return out
 
-    def _fit(self, raw: str, own: str, other: str) -> tuple[str, list[str]]:
-        """The line without labels or the other side's words, cut to the band at a sentence end where it overran."""
+    def _fit(self, raw: str, own: str, other: str, keep_last: int = 0) -> tuple[str, list[str]]:
+        """The line without labels or the other side's words, cut to the band at a sentence end where it overran
+        (before its last `keep_last` sentences: the closing questions the rules gave)."""
         o = self.opts
         text, notes = clean_line(raw, (own,), (other,))
         # "128, 000 miles": a digit group the model wrote after a comma and a space is one number.
@@ -101,7 +102,7 @@ class Voice:
         text, cut = cut_fragment(text)
         notes += ["fragment_cut"] * cut
         if count_words(text) > o.max_words:
-            trimmed = trim_to_words(text, o.max_words, o.min_words)
+            trimmed = trim_to_words(text, o.max_words, o.min_words, keep_last)
             if trimmed is not None:
                 text = trimmed
                 notes.append("trimmed")
@@ -116,13 +117,14 @@ class Voice:
         return uses > intros
 
     def _mend(self, text: str, earlier: list[str], check, speaker: Speaker, other: Speaker,
-              keep_first: bool = False) -> tuple[str, int] | None:
+              keep_first: bool = False, keep_last: int = 0) -> tuple[str, int] | None:
         """The line without the one or two sentences whose leaving out cures it, still in the band and still
         carrying its move (the check says so), and how many went; None when no such cut exists. With `keep_first`
-        the first sentence (the rules' opener: a price, a decision, a missing must-have said) stays whatever."""
+        the first sentence (the rules' opener: a price, a decision, a missing must-have said) stays whatever; with
+        `keep_last` the last so many (the rules' closing questions)."""
         o = self.opts
         said = sentences(text)
-        droppable = range(1 if keep_first else 0, len(said))
+        droppable = range(1 if keep_first else 0, len(said) - keep_last)
         for k in (1, 2):
             for cut in sorted(combinations(droppable, k), reverse=True):  # the line's end first: padding sits there
                 rest = " ".join(x for i, x in enumerate(said) if i not in cut)
@@ -145,17 +147,20 @@ class Voice:
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.1 * attempt)
             # The last try may not run past the band at all: its line is in the band whatever the model does.
             overrun = o.overrun if attempt < o.retries else 0
-            grammar = band_grammar(o.min_words, o.max_words, amounts, overrun, move.openers,
-                                   figures) if self.grammar else None
+            grammar = band_grammar(o.min_words, o.max_words, amounts, overrun, move.openers, figures,
+                                   move.closer, questions=not move.final) if self.grammar else None
             c = await self.model.complete(speaker.messages, max_tokens=int((o.max_words + overrun) * o.tokens_per_word),
                                           temperature=temperature, top_p=o.top_p, slot=speaker.slot,
                                           seed=rng.randrange(2**31), grammar=grammar,
                                           no_copy=o.no_copy)
             usage.add(c.usage)
-            text, fixes = self._fit(c.text, speaker.name, other.name)
+            # The closer's sentences stay through a cut or a mend, where the line ends with them.
+            closing = len(sentences(move.closer)) if ends_with(c.text, move.closer) else 0
+            text, fixes = self._fit(c.text, speaker.name, other.name, closing)
             notes += [f for f in fixes if f not in notes]
             problems = self._problems(text, earlier, check(text) if text else ["no words"], speaker, other)
-            if problems and (mended := self._mend(text, earlier, check, speaker, other, bool(move.openers))):
+            if problems and (mended := self._mend(text, earlier, check, speaker, other, bool(move.openers),
+                                                  closing)):
                 # A sentence or two carried every problem: the line without them is kept, no call spent.
                 text, problems = mended[0], []
                 notes += ["sentence_dropped"] * mended[1]

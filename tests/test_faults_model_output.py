@@ -10,10 +10,11 @@ from faults_support import rules_weights
 from core.catalog import Catalog
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Persona, Usage
 from core.mentions import core_name
-from generate.prompts import load_prompts
-from generate.simulator import SimOptions, SimulationError, Simulator, World, parse_decision
+from generate.moves import SimulationError
 from judge.panel import Panel, PanelOptions
 from llm.base import Completion
+from scenarios.sales.free import SimOptions, Simulator, World, parse_decision
+from scenarios.sales.prompts import load_prompts
 
 GOOD_SELLER = "Welcome in, this sedan has a great warranty and low running costs for you."  # 14 words
 GOOD_BUYER = "That sounds good, but I need to think it over before I buy a car today."  # 15 words, a no

@@ -7,11 +7,11 @@ import re
 from core.catalog import Catalog
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, LineFlaw, Persona
 from core.words import count_words, sentences
-from generate.prompts import load_prompts
-from generate.simulator import SimOptions, Simulator, World
 from generate.text import line_grammar
 from llm.openai_chat import OpenAIChat
 from llm.retry import RetryPolicy
+from scenarios.sales.free import SimOptions, Simulator, World
+from scenarios.sales.prompts import load_prompts
 
 ASK = [{"role": "system", "content": "You are Sam, a salesperson in a laptop shop. Answer in 3 to 5 sentences."},
        {"role": "user", "content": "Hi, I need a light laptop for college that is not too pricey. What do you have?"}]

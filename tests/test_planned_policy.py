@@ -7,9 +7,12 @@ import pytest
 
 from app.pipeline import alternatives
 from core.catalog import Catalog
+from core.decisions import UNCLEAR, decision_words
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue
+from core.mentions import core_name
 from core.prices import find_money, same_amount
 from scenarios import scenario
+from scenarios.sales.facts import money
 from scenarios.sales.personas import load_persona_config, sample_pair
 from scenarios.sales.policy import floor_of, has_feature
 
@@ -25,9 +28,10 @@ def world():
     return catalog, cfg, sc
 
 
-def play(world, index: int, max_exchanges: int = 5, compare: bool = False):
+def play(world, index: int, max_exchanges: int = 5, compare: bool = False, prompts: list[str] | None = None):
     """One planned dialogue, moves only: every line is the empty string, so no word can steer a policy. With
-    `compare`, the customer knows the alternatives a run gives it (and may ask to compare)."""
+    `compare`, the customer knows the alternatives a run gives it (and may ask to compare); `prompts` collects each
+    line's request, the line before it said as "THE OTHER SIDE'S OWN WORDS"."""
     catalog, cfg, sc = world
     persona, product = sample_pair(3, index, catalog.products, cfg)
     d = Dialogue(id=f"t{index}", index=index, persona=persona, product=product, seed=3)
@@ -36,6 +40,8 @@ def play(world, index: int, max_exchanges: int = 5, compare: bool = False):
     for i in range(2 * max_exchanges):
         move = ep.next_move((SALESPERSON, CUSTOMER)[i % 2])
         moves.append(move)
+        if prompts is not None:
+            prompts.append(ep.prompt(move, "THE OTHER SIDE'S OWN WORDS" if i else None))
         ep.heard(move, "")
         if move.final:
             break
@@ -190,9 +196,9 @@ def test_the_customer_is_asked_to_answer_the_sellers_question(world):
     answered = 0
     for i in range(120):
         d, ep, moves, _ = play(world, i)
+        questions = {a["question"] for a in ep.texts[SALESPERSON]["questions"]}
         for ask, reply in pairwise(moves):
-            if ask.role != SALESPERSON or ask.act == "greet" or "final offer" in ask.brief or "plainly whether" in \
-                    ask.brief:
+            if ask.role != SALESPERSON or ask.closer not in questions:  # the greeting's, or the final offer's
                 continue
             answer = next(x for x in reply.brief.splitlines() if "answer their question" in x)
             # A statement the rules filled, not "when you need it": told that, the customer asked it back.
@@ -257,6 +263,18 @@ def test_a_customer_who_says_its_budget_at_the_start_says_it_in_the_opening_word
             assert not find_money(first.brief), first.brief  # not said twice
             said += 1
     assert said > 50
+
+
+def test_the_customer_says_its_must_haves_in_the_opening_words(world):
+    said = 0
+    for i in SEEDS:
+        d, ep, moves, _ = play(world, i)
+        first = moves[1]
+        for o in first.openers:  # each of them, as the catalog names them; none when it has none
+            assert all(f in o for f in d.persona.preferred_features), (d.id, o)
+            assert (" must" in o) == bool(d.persona.preferred_features), (d.id, o)
+        said += bool(d.persona.preferred_features)
+    assert said > 100
 
 
 def test_the_customer_reacts_to_the_offer_by_its_rules_never_with_the_sellers_figures(world):
@@ -346,11 +364,50 @@ def test_each_customer_line_offers_a_fresh_remark_of_its_own_temperament(world):
         assert len(offered) == len(set(offered)) or len(offered) > len(own)
 
 
-def test_a_seller_line_ends_on_its_closing_question(world):
+def test_a_line_ends_on_the_words_its_rules_give(world):
+    seller_closes = customer_closes = goodbyes = 0
+    for i in SEEDS:
+        d, ep, moves, _ = play(world, i)
+        for m in moves:
+            if m.role == SALESPERSON:  # every seller line ends on a question: its own, or the final offer's
+                assert m.closer.endswith("?") and m.closer in m.brief, (d.id, m.act, m.closer)
+                seller_closes += 1
+            elif m.act == "state_needs" or (m.act == "ask_discount" and not m.slots.get("counter")):
+                assert m.closer.endswith("?") and m.closer in m.brief, (d.id, m.act, m.closer)
+                customer_closes += 1
+            elif m.final:  # a decision ends on a goodbye of its act in its manner, which decides nothing itself
+                t = ep.texts[CUSTOMER]
+                manner = "curt" if d.persona.personality in t["curt"] else "default"
+                assert m.closer in t[f"{m.act}_end"][manner] and m.closer in m.brief, (d.id, m.closer)
+                assert "?" not in m.closer and decision_words().in_text(m.closer)[0] == UNCLEAR
+                goodbyes += 1
+            else:  # a counter-offer is itself the question
+                assert not m.closer, (d.id, m.act, m.closer)
+    assert seller_closes > 50 and customer_closes > 20 and goodbyes == len(SEEDS)
     d, ep, moves, _ = play(world, 0)
-    asking = [m for m in moves if m.role == SALESPERSON and m.act != "greet"]
-    assert asking and all(ep._closes_asking(m) for m in asking)
-    m = asking[0]
-    line = f"{m.openers[0]} a good fit for what you said. When do you need it by?"
-    assert "goes on after its closing question" not in ep.check(m, line, [])
-    assert "goes on after its closing question" in ep.check(m, line + " I need it by the end of the week.", [])
+    m = next(m for m in moves if m.role == SALESPERSON and m.act != "greet")
+    line = f"{m.openers[0]} a good fit for what you said. {m.closer}"
+    assert "does not end with its closing words" not in ep.check(m, line, [])
+    assert "does not end with its closing words" in ep.check(m, line + " I need it by the end of the week.", [])
+    assert "does not end with its closing words" in ep.check(m, line.replace(m.closer, "Any questions?"), [])
+
+
+def test_each_side_hears_what_the_other_did_not_its_words(world):
+    heard = 0
+    for i in range(60):
+        prompts: list[str] = []
+        d, ep, moves, _ = play(world, i, prompts=prompts)
+        for said, prompt in zip(moves, prompts[1:], strict=False):
+            # Not the line (the 1.5B customer recited the seller's specs back, the seller the customer's remark), but
+            # the move's product, price and closing question.
+            assert "OWN WORDS" not in prompt and ("?" not in said.closer or said.closer in prompt), (d.id, prompt)
+            product = ep.products.get(said.slots.get("product") or "")
+            if product is not None and said.act != "greet":
+                assert core_name(product) in prompt, (d.id, said.act, prompt)
+                if "{price}" in ep.texts["heard"][said.role][said.act]:
+                    assert money(said.slots["price"]) in prompt, (d.id, prompt)
+                heard += 1
+            for k in ("counter", "budget"):
+                if said.role == CUSTOMER and said.slots.get(k):
+                    assert money(said.slots[k]) in prompt, (d.id, prompt)
+    assert heard > 100

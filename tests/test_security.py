@@ -11,7 +11,7 @@ from faults_support import ROOT, fake_run_args, record_all_requests, rules_weigh
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Product, Turn
 from core.errors import InputError
 from core.formats import read_csv, write_csv
-from generate.prompts import DEFAULT_PROMPTS, PROMPTS_DIR, load_prompts
+from scenarios.sales.prompts import DEFAULT_PROMPTS, PROMPTS_DIR, load_prompts
 
 SENTINEL = "sk-sentinel-5b2e9d0c4a7f16e3"
 

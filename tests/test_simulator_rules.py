@@ -6,10 +6,10 @@ import pytest
 from core.catalog import Catalog
 from core.errors import InputError
 from core.words import count_words
-from generate.catalog_facts import catalog_facts
-from generate.prompts import load_prompts
-from generate.simulator import decision_schema, parse_decision
-from generate.text import clean_line, fill_placeholders, take_end_mark, trim_to_words
+from generate.text import clean_line, ends_with, fill_placeholders, take_end_mark, trim_to_words
+from scenarios.sales.facts import catalog_facts
+from scenarios.sales.free import decision_schema, parse_decision
+from scenarios.sales.prompts import load_prompts
 
 
 def test_role_prefix_and_leakage_are_removed():
@@ -38,6 +38,16 @@ def test_trim_cuts_at_a_sentence_boundary_within_the_limit():
     close = "It is quiet. It has heated seats and a big trunk. The warranty is long. I'll take it at $24,000."
     assert trim_to_words(close, 12, 3) == "It is quiet. It has heated seats and a big trunk."
     assert trim_to_words(close, 12, 3, keep_last=True) == "It is quiet. I'll take it at $24,000."
+    # A greeting's two closing questions both stay.
+    greet = "Hi, I'm Alex. We have sedans and SUVs in stock today. What are you looking for? Which features matter?"
+    assert trim_to_words(greet, 14, 3, keep_last=2) == "Hi, I'm Alex. What are you looking for? Which features matter?"
+
+
+def test_a_line_ends_with_its_closing_words_whatever_the_punctuation():
+    assert ends_with("I'll take it. Thank you, that\u2019s all I needed!", "Thank you, that's all I needed.")
+    assert not ends_with("When do you need it by? I need it by Friday.", "When do you need it by?")
+    assert not ends_with("I overcame in today.", "came in today.")  # whole words only
+    assert not ends_with("Anything.", "")
 
 
 def test_word_count_treats_prices_and_contractions_as_words():

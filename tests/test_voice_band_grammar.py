@@ -1,5 +1,6 @@
-"""The band grammar on a real llama.cpp server: a planned line opens with one of its openers, states no amount but
-those allowed, and stops inside the band at a sentence end; on the last try it cannot run past the band."""
+"""The band grammar on a real llama.cpp server: a planned line opens with one of its openers, ends with its closer,
+states no amount but those allowed, and stops inside the band at a sentence end; on the last try it cannot run past
+the band."""
 from __future__ import annotations
 
 import re
@@ -51,3 +52,19 @@ async def test_without_overrun_the_line_is_in_the_band(embedded_tiny):
         for seed in range(3):
             c = await chat.complete(ASK, max_tokens=200, seed=seed, slot=1, grammar=band_grammar(20, 30, overrun=0))
             assert 20 <= count_words(c.text) <= 30 and ends_sentence(c.text), (count_words(c.text), c.text)
+
+
+async def test_a_line_ends_on_its_closer_said_once_and_a_decision_asks_nothing(embedded_tiny):
+    closer = "When do you need it by?"
+    ask = ASK + [{"role": "assistant", "content": "The Acer Swift Go is light and fast. Anything else?"},
+                 {"role": "user", "content": "Is there anything lighter? Tell me more, please. Any questions?"}]
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+        for seed in range(3):
+            c = await chat.complete(ask, max_tokens=200, seed=seed, slot=0,
+                                    grammar=band_grammar(25, 40, overrun=10, openers=OPENERS, closer=closer))
+            assert c.text.startswith(tuple(OPENERS)) and c.text.endswith(" " + closer), c.text
+            # The question once, and no other: a sentence before it may not end with "?".
+            assert c.text.count("?") == 1 and 25 <= count_words(c.text) <= 50, c.text
+            d = await chat.complete(ask, max_tokens=200, seed=seed, slot=1,
+                                    grammar=band_grammar(25, 40, overrun=10, questions=False))
+            assert "?" not in d.text and ends_sentence(d.text), d.text

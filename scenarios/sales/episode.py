@@ -13,8 +13,10 @@ from core.decisions import NO, YES, decision_words
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product
 from core.mentions import ProductIndex, core_name
 from core.prices import find_money, same_amount
-from generate.catalog_facts import money
+from core.words import sentences
 from generate.moves import Move
+from generate.text import ends_with
+from scenarios.sales.facts import money
 from scenarios.sales.personas import CarValues
 from scenarios.sales.policy import DISCOUNT_STRATEGY, IMPATIENT_STRATEGY, Act, CustomerPolicy, SellerPolicy, has_feature
 
@@ -78,6 +80,7 @@ class SalesEpisode:
         self.asks: list[dict[str, str]] = []
         self.remarks: list[str] = []
         self.asked = ""  # the answer point for the seller's last question, for the customer's next line
+        self.told = {SALESPERSON: "", CUSTOMER: ""}  # what the other side hears each one's last move do ([heard])
         self.given: dict[str, set[str]] = {}  # the facts of each product already in a seller's brief
 
     # --- the voice's prompts ---------------------------------------------------------------------------------
@@ -98,7 +101,8 @@ class SalesEpisode:
         frames = self.texts["frame"]
         if heard is None:
             return frames["first"].format(brief=move.brief)
-        return frames[move.role].format(heard=heard, brief=move.brief)
+        other = CUSTOMER if move.role == SALESPERSON else SALESPERSON  # what it did, not its words ([heard])
+        return frames[move.role].format(heard=self.told[other], brief=move.brief)
 
     # --- the policies ----------------------------------------------------------------------------------------
 
@@ -111,8 +115,9 @@ class SalesEpisode:
             act = self.customer.state_needs()
         else:
             act = self.customer.respond(self.exchange, self.exchange >= self.max_exchanges)
-        move = Move(role=role, act=act.act, brief=self._brief(act), slots=dict(act.slots),
-                    final=act.final and role == CUSTOMER)
+        brief, closer = self._brief(act)
+        move = Move(role=role, act=act.act, brief=brief, slots=dict(act.slots),
+                    final=act.final and role == CUSTOMER, closer=closer)
         openers = self.texts["openers"]
         key = act.act if act.act in openers else "final" if act.final and role == SALESPERSON else None
         if act.act == "recommend" and act.slots.get("not_type"):
@@ -195,6 +200,10 @@ class SalesEpisode:
                   "price": money(s["price"]) if s.get("price") is not None else "",
                   "old_price": money(s["old_price"]) if s.get("old_price") is not None else "",
                   "feature": s.get("feature") or "", "lacks": " or ".join(s.get("lacks") or [])}
+        if act.act == "state_needs":  # the must-haves, said in the opening words
+            musts = s.get("must_haves") or []
+            forms = self.texts["openers"]["musts"]["one" if len(musts) == 1 else "more"]
+            values["musts"] = self.rng.choice(forms).format(must_haves=_listed(musts)) if musts else ""
         values.update(self._shapes(act, product))
         if s.get("instead_of"):
             values["instead_of"] = core_name(self.products[s["instead_of"]])
@@ -241,11 +250,6 @@ class SalesEpisode:
             cheaper = product if price < alt.price else alt
             return t["compare_cheaper"].format(a=core_name(cheaper), need=need)
         return t["compare_same"].format(need=need)
-
-    def _closes_asking(self, move: Move) -> bool:
-        """The seller's move ends on its closing question ({ask}: a question, or the final offer's)."""
-        points = self.texts[SALESPERSON].get(move.act) if move.role == SALESPERSON else None
-        return bool(points) and points[-1] == "{ask}"
 
     def _stock(self) -> str:
         """What the store has, by brand ("models from BMW, Toyota and Ford"): a greeting the customer can answer
@@ -300,10 +304,15 @@ class SalesEpisode:
         """The customer's answer to the seller's last question, its content from the rules (when it needs the
         product, what else matters to it, how the offer looks so far), for the voice to say as a statement."""
         a, p = self.texts["answers"], self.d.persona
-        when = a["when_impatient"] if self.customer.p.strategy == IMPATIENT_STRATEGY else self.rng.choice(a["when"])
-        so_far = a.get(f"so_far_{act.act}") or self.rng.choice(a["so_far"])
-        return self.asked.format(needs=p.needs or _article(p.category), matters=self.rng.choice(a["matters"]),
-                                 when=when, so_far=so_far)
+        values = {"needs": p.needs or _article(p.category)}
+        if "{when}" in self.asked:
+            values["when"] = a["when_impatient"] if self.customer.p.strategy == IMPATIENT_STRATEGY else \
+                self.rng.choice(a["when"])
+        if "{so_far}" in self.asked:
+            values["so_far"] = a.get(f"so_far_{act.act}") or self.rng.choice(a["so_far"])
+        if "{matters}" in self.asked:
+            values["matters"] = self.rng.choice(a["matters"])
+        return self.asked.format(**values)
 
     def _ask(self, asks: list[dict[str, str]]) -> str:
         """The seller's closing question, a different one each line: the same one in every line read as a loop
@@ -314,10 +323,38 @@ class SalesEpisode:
             self.rng.shuffle(self.asks)
         ask = self.asks.pop()
         self.asked = ask["answer"]
-        return ask["ask"]
+        return ask["question"]
 
-    def _brief(self, act: Act) -> str:
-        """The move as the voice is asked for it: its points, in order, with their facts."""
+    def _end(self, act: Act, values: dict[str, Any]) -> str:
+        """The words the line ends with, word for word, if its points end on them ({end}): the seller's question
+        (the greeting's, its own, the final offer's), the customer's first and price questions, a decision's
+        goodbye."""
+        t = self.texts[act.role]
+        if t[act.act][-1] != "{end}":
+            return ""
+        if act.role == CUSTOMER:  # a counter-offer is itself the question
+            end = "" if act.slots.get("counter") else t.get(f"{act.act}_end", "")
+            if isinstance(end, dict):  # a goodbye in the customer's manner
+                end = end["curt" if self.d.persona.personality in t["curt"] else "default"]
+            return self.rng.choice(end) if isinstance(end, list) else end
+        if act.act == "greet":
+            return t["greet_end"]
+        return t["final"].format(**values) if act.final else self._ask(t["questions"])
+
+    def _told(self, act: Act, values: dict[str, Any], end: str) -> str:
+        """What the other side hears this move do ([heard]): its act with its slots, and its closing question."""
+        h, s = self.texts["heard"][act.role], act.slots
+        parts = {"asked": h["asked"].format(question=end) if "?" in end else ""}
+        if act.role == CUSTOMER:
+            parts.update(budget_part=h["budget"].format(budget=money(s["budget"])) if s.get("budget") else "",
+                         counter_part=h["counter"].format(counter=money(s["counter"])) if s.get("counter") else "",
+                         musts_part=h["musts"].format(must_haves=_listed(s["must_haves"]))
+                         if s.get("must_haves") else "")
+        return h[act.act].format(**{**values, **parts})
+
+    def _brief(self, act: Act) -> tuple[str, str]:
+        """The move as the voice is asked for it (its points, in order, with their facts), and the words it ends
+        with ("" if none)."""
         t = self.texts[act.role]
         s, p = act.slots, self.d.persona
         product = self.products.get(s.get("product") or "")
@@ -342,16 +379,16 @@ class SalesEpisode:
                 alt = self.products[s["alt"]]
                 values.update(alt=core_name(alt), alt_price=money(alt.price), alt_facts=self._facts(alt, n_specs=1))
                 values["verdict"] = self._verdict(product, alt, s.get("price"), values["need"], t)
-            values["stock"] = self._stock()
+            if act.act == "greet":
+                values["stock"] = self._stock()
             self.asked = ""
-            values["ask"] = t["final"].format(**values) if act.final else self._ask(t["ask"])
         else:
             remark = self._remark()
             values["mood"] = t["mood"].format(personality=p.personality, behaviour=self.behaviour) + \
                 (t["mood_example"].format(remark=remark) if remark else "")
             values["detail"] = t["detail"].format(topic=self.topics.pop()) if self.topics and "{detail}" in \
                 " ".join(t[act.act]) else ""
-            values.update(needs=p.needs, must_haves=", ".join(s.get("must_haves") or []) or "nothing special")
+            values["needs"] = p.needs
             values["wants"] = "; ".join(x for x in [t["type"].format(a_type=self._a_type(s["type"])) if s.get("type")
                                                     else "", t["brand"].format(brand=s["brand"]) if s.get("brand")
                                                     else ""] if x)
@@ -362,7 +399,6 @@ class SalesEpisode:
                 values["policy_reason"] = self.texts["policy_reasons"][s["policy"]]
             if act.act == "ask_discount":
                 values["price_reason"] = self._price_reason()
-                values["price_ask"] = "" if s.get("counter") else t["price_ask"]
             if s.get("alt"):
                 values["alt"] = core_name(self.products[s["alt"]])
             if act.act == "accept" and product is not None:
@@ -372,13 +408,18 @@ class SalesEpisode:
                 values["reason"] = self.texts["reasons"][s["reason"]].format(features=s.get("features") or "",
                                                                               price=values["price"])
                 values["next"] = self.texts["next"][s["reason"]].format(features=s.get("features") or "")
+        end = self._end(act, values)
+        kind = "words" if "?" not in end else "questions" if len(sentences(end)) > 1 else "question"
+        values["end"] = self.texts["end"][kind].format(words=end) if end else ""
+        self.told[act.role] = self._told(act, values, end)
         points = [pt.format(**values) for pt in t[act.act]]
-        return "\n".join(f"- {pt}" for pt in points if pt)
+        return "\n".join(f"- {pt}" for pt in points if pt), end
 
     def amounts(self, move: Move, earlier: list[str]) -> list[str]:
         """The amounts of money the line may state: the seller only those of its brief (given the customer's
-        counter-offer too, the 1.5B seller offered it as its own price); the customer also those just said to it."""
-        said = earlier[-1:] if move.role == CUSTOMER else []
+        counter-offer too, the 1.5B seller offered it as its own price); the customer also those just said to it and
+        those it heard the seller's move give ([heard])."""
+        said = [*earlier[-1:], self.told[SALESPERSON]] if move.role == CUSTOMER else []
         return [money(m.value) for t in [move.brief, *move.openers, *said] for m in find_money(t)]
 
     def figures(self, move: Move, earlier: list[str]) -> list[str]:
@@ -427,10 +468,10 @@ class SalesEpisode:
                 problems.append(f"says {m.group(0).rstrip('.,')}, which its facts do not give")
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
             problems.append("asks a question after the decision")
-        if self._closes_asking(move) and not text.rstrip().endswith("?"):
+        if move.closer and not ends_with(text, move.closer):
             # Run on past its question, the 1.5B seller answered it in the customer's words ("When do you need it
             # by? I'm looking for it by the end of the week."); a blind reader read that as a broken role.
-            problems.append("goes on after its closing question")
+            problems.append("does not end with its closing words")
         # The decision in words: the customer's last line says the policy's decision, and no earlier line says yes.
         words = decision_words()
         said = words.in_text(text)[0]

@@ -1,4 +1,5 @@
-"""Two agents talk a sale through: turns in order, each validated and regenerated, then a structured decision."""
+"""The free policy of the sales scenario (`--policy free`): two agents talk a sale through, the model deciding too;
+turns in order, each validated and regenerated, then a structured decision."""
 from __future__ import annotations
 
 import asyncio
@@ -27,9 +28,7 @@ from core.mentions import ProductIndex, core_name
 from core.prices import closing_prices, same_amount, sells_for, within_budget
 from core.rundir import utc_now
 from core.words import count_words, sentences
-from generate.catalog_facts import catalog_facts
-from generate.offer import final_offer
-from generate.prompts import PromptSet
+from generate.moves import SimulationError
 from generate.text import (
     clean_line,
     cut_fragment,
@@ -45,13 +44,12 @@ from generate.text import (
     trim_to_words,
 )
 from llm.base import ChatModel
+from scenarios.sales.facts import catalog_facts
+from scenarios.sales.offer import final_offer
+from scenarios.sales.prompts import PromptSet
 
 # A kept line with one of these repeated earlier turns in every try: from the minimum exchange on, the talk is over.
 _STALL_NOTES = {"loop_unmet", "repetition_unmet"}
-
-
-class SimulationError(Exception):
-    """The model could not produce a usable turn; the dialogue is recorded as failed with this reason."""
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 from core.errors import InputError
 from core.files import read_toml
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 DEFAULT_PROMPTS = PROMPTS_DIR / "default.toml"
 # Every variant must define these; the simulator fills their placeholders.
 REQUIRED = {
@@ -18,7 +18,7 @@ REQUIRED = {
     "decision": ("prompt",),
 }
 _WORDS = ("min_words", "max_words")
-_OFFER = ("budget_limit", "offer_product", "offer_price", "offer_fit")  # the final offer (generate/offer.py)
+_OFFER = ("budget_limit", "offer_product", "offer_price", "offer_fit")  # the final offer (scenarios/sales/offer.py)
 # The values the simulator supplies to each required text: a placeholder outside these fails at load, not mid-run.
 PLACEHOLDERS = {
     ("salesperson", "system"): {"seller_name", "store", "category", "catalog_facts", "examples", *_WORDS},
