@@ -327,6 +327,7 @@ def test_the_greeting_names_only_brands_the_store_has(world):
         brands = {p.brand for p in ep.seller.lot if p.brand}
         named = [b for b in {p.brand for p in world[0].products if p.brand} if b in stock]
         assert named and set(named) <= brands, (d.id, stock)
+        assert ("among others" in stock) == (len(brands) > len(named)), (d.id, stock)
 
 
 def test_a_comparison_says_the_prices_and_the_verdict_as_the_catalog_has_them(world):

@@ -254,12 +254,13 @@ class SalesEpisode:
     def _stock(self) -> str:
         """What the store has, by brand ("models from BMW, Toyota and Ford"): a greeting the customer can answer
         with its needs, from what the seller knows."""
+        t = self.texts[SALESPERSON]
         brands = list(dict.fromkeys(p.brand for p in self.seller.lot if p.brand))
         self.rng.shuffle(brands)
-        brands = brands[:3]
         if not brands:
-            return f"a good choice in {self.d.persona.category}"
-        return f"models from {_listed(brands)}"
+            return t["stock_none"].format(category=self.d.persona.category)
+        # "among others" when there are more: a blind reader took a later Lexus for one the store did not have.
+        return t["stock" if len(brands) <= 3 else "stock_more"].format(brands=_listed(brands[:3]))
 
     def _reaction(self) -> str:
         """What the customer makes of the seller's last line, by its rules: a must-have met or lacking, the price
