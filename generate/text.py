@@ -169,8 +169,7 @@ def _literal(text: str) -> str:
 
 
 def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), overrun: int = 15,
-                 openers: Iterable[str] = (), figures: Iterable[str] | None = None, closer: str = "",
-                 questions: bool = True) -> str:
+                 openers: Iterable[str] = (), figures: Iterable[str] | None = None, closer: str = "") -> str:
     """A llama.cpp GBNF grammar for one spoken paragraph of at least `min_words` words that ends a sentence.
 
     The model may stop at any sentence end from `min_words` on; it must stop by `max_words + overrun`, and the line
@@ -185,11 +184,11 @@ def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), ov
     with a full stop ("Would you suggest something that would work well for me, Mateo.") or broke them off ("… as
     well, if."). The rules give the questions instead, as openers and closers.
 
-    With `closer` the line ends with those words (a question or a goodbye the rules give), and no sentence before
-    them ends with "?": while the model writes the question, the closer and a plain sentence parse alike, and only
-    the closer may take its "?", so the question is said once. Told to end on it, the 1.5B seller ran on past it
-    into the customer's answer in 10 of 28 lines, and each rewrite cost a call. Without `questions` no sentence
-    ends with "?" (a decision line: no one is left to answer).
+    With `closer` the line ends with those words (a question or a goodbye the rules give): told only to end on its
+    question, the 1.5B seller ran on past it into the customer's answer in 10 of 28 lines, and each rewrite cost a
+    call. Sentences before it may still ask: held to "." and "!" there, the model that had begun a question of its
+    own could not end it and ran on ("What would you suggest for me to choose between Sony, JBL, and Apple,
+    considering …, while also taking into account …").
     """
     money = [_literal(a) for a in dict.fromkeys(amounts)]
     allowed = [_literal(f) for f in dict.fromkeys(figures or ())]
@@ -208,7 +207,7 @@ def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), ov
         "root ::= " + " | ".join(heads),
         "w ::= mid | end",
         "mid ::= core [,;]?",
-        "end ::= core " + ("[.!?]" if questions and not closer else "[.!]"),
+        "end ::= core [.!?]",
         "core ::= " + " | ".join([_BAND_WORD, *numbers, *money]),
         *([f"fig ::= {' | '.join(allowed)}"] if allowed else []),
     ])

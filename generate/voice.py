@@ -148,7 +148,7 @@ class Voice:
             # The last try may not run past the band at all: its line is in the band whatever the model does.
             overrun = o.overrun if attempt < o.retries else 0
             grammar = band_grammar(o.min_words, o.max_words, amounts, overrun, move.openers, figures,
-                                   move.closer, questions=not move.final) if self.grammar else None
+                                   move.closer) if self.grammar else None
             c = await self.model.complete(speaker.messages, max_tokens=int((o.max_words + overrun) * o.tokens_per_word),
                                           temperature=temperature, top_p=o.top_p, slot=speaker.slot,
                                           seed=rng.randrange(2**31), grammar=grammar,
