@@ -25,7 +25,8 @@ class Move:
     # The line opens with one of these, where the rules know the words (an offer's price, the decision); a grammar
     # holds it to them where the server takes one, elsewhere the check asks for what they carry.
     openers: list[str] = field(default_factory=list)
-    # The line ends with these words, given by the rules (a question, a decision's goodbye); a grammar holds them there.
+    # The line ends with these words, given by the rules (a question, a decision's goodbye); the voice cuts a line
+    # that runs on past them.
     closer: str = ""
 
     def record(self) -> dict[str, Any]:

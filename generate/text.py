@@ -169,7 +169,7 @@ def _literal(text: str) -> str:
 
 
 def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), overrun: int = 15,
-                 openers: Iterable[str] = (), figures: Iterable[str] | None = None, closer: str = "") -> str:
+                 openers: Iterable[str] = (), figures: Iterable[str] | None = None) -> str:
     """A llama.cpp GBNF grammar for one spoken paragraph of at least `min_words` words that ends a sentence.
 
     The model may stop at any sentence end from `min_words` on; it must stop by `max_words + overrun`, and the line
@@ -183,24 +183,18 @@ def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), ov
     not bounded by the model's own words: held to one question at the end of a line, the 1.5B model wrote questions
     with a full stop ("Would you suggest something that would work well for me, Mateo.") or broke them off ("… as
     well, if."). The rules give the questions instead, as openers and closers.
-
-    With `closer` the line ends with those words (a question or a goodbye the rules give): told only to end on its
-    question, the 1.5B seller ran on past it into the customer's answer in 10 of 28 lines, and each rewrite cost a
-    call. Sentences before it may still ask: held to "." and "!" there, the model that had begun a question of its
-    own could not end it and ran on ("What would you suggest for me to choose between Sony, JBL, and Apple,
-    considering …, while also taking into account …").
+    A line's end is not held to the rules' closing words: held there, the model could not stop where it wanted and
+    wrote more questions before them, or, where no "?" was allowed before them, questions without end (BENCHMARKS
+    §8, Session 5).
     """
     money = [_literal(a) for a in dict.fromkeys(amounts)]
     allowed = [_literal(f) for f in dict.fromkeys(figures or ())]
     numbers = [_BAND_FIGURE] if figures is None else [_FIGURE] if allowed else []
 
-    tail = count_words(closer) if closer else 0
-
-    def body(lead: int) -> str:  # the words after an opener of `lead` words, then the closer
-        lo = max(0, min_words - 1 - lead - tail)
-        hi = max(lo, max_words + overrun - 1 - lead - tail)
-        words = f'(w " "){{{lo}}} (w " "){{0,{hi - lo}}} end'
-        return f'{words} " " {_literal(closer)}' if closer else words
+    def body(lead: int) -> str:  # the words after an opener of `lead` words
+        lo = max(0, min_words - 1 - lead)
+        hi = max(lo, max_words + overrun - 1 - lead)
+        return f'(w " "){{{lo}}} (w " "){{0,{hi - lo}}} end'
 
     heads = [f"{_literal(o + ' ')} {body(count_words(o))}" for o in dict.fromkeys(openers)] or [body(0)]
     return "\n".join([

@@ -108,6 +108,20 @@ class Voice:
                 notes.append("trimmed")
         return text, notes
 
+    def _end_at(self, text: str, closer: str) -> tuple[str, bool]:
+        """The line cut right after its closing words where it runs on past them and is still long enough: run on,
+        the 1.5B seller answered its own question in the customer's words ("When do you need it by? I'm looking for
+        it by the end of the week."). Held there by the grammar instead, it could not stop where it wanted and wrote
+        more questions before the closer (BENCHMARKS §8, Session 5)."""
+        if not closer or ends_with(text, closer):
+            return text, False
+        said = sentences(text)
+        for k in range(len(said) - 1, 0, -1):
+            head = " ".join(said[:k])
+            if ends_with(head, closer) and count_words(head) >= self.opts.min_words:
+                return head, True
+        return text, False
+
     @staticmethod
     def _addresses_itself(text: str, name: str) -> bool:
         """The speaker's own name used other than to introduce itself ("Hello, Mateo!" said by Mateo)."""
@@ -147,16 +161,18 @@ class Voice:
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.1 * attempt)
             # The last try may not run past the band at all: its line is in the band whatever the model does.
             overrun = o.overrun if attempt < o.retries else 0
-            grammar = band_grammar(o.min_words, o.max_words, amounts, overrun, move.openers, figures,
-                                   move.closer) if self.grammar else None
+            grammar = band_grammar(o.min_words, o.max_words, amounts, overrun, move.openers,
+                                   figures) if self.grammar else None
             c = await self.model.complete(speaker.messages, max_tokens=int((o.max_words + overrun) * o.tokens_per_word),
                                           temperature=temperature, top_p=o.top_p, slot=speaker.slot,
                                           seed=rng.randrange(2**31), grammar=grammar,
                                           no_copy=o.no_copy)
             usage.add(c.usage)
+            text, cut = self._end_at(c.text, move.closer)
+            notes += ["cut_after_closer"] * cut
             # The closer's sentences stay through a cut or a mend, where the line ends with them.
-            closing = len(sentences(move.closer)) if ends_with(c.text, move.closer) else 0
-            text, fixes = self._fit(c.text, speaker.name, other.name, closing)
+            closing = len(sentences(move.closer)) if ends_with(text, move.closer) else 0
+            text, fixes = self._fit(text, speaker.name, other.name, closing)
             notes += [f for f in fixes if f not in notes]
             problems = self._problems(text, earlier, check(text) if text else ["no words"], speaker, other)
             if problems and (mended := self._mend(text, earlier, check, speaker, other, bool(move.openers),

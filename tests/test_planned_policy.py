@@ -388,17 +388,20 @@ def test_a_line_ends_on_the_words_its_rules_give(world):
     d, ep, moves, _ = play(world, 0)
     m = next(m for m in moves if m.role == SALESPERSON and m.act != "greet")
     line = f"{m.openers[0]} a good fit for what you said. {m.closer}"
-    assert "does not end with its closing words" not in ep.check(m, line, [])
-    assert "does not end with its closing words" in ep.check(m, line + " I need it by the end of the week.", [])
-    assert "does not end with its closing words" in ep.check(m, line.replace(m.closer, "Any questions?"), [])
+    assert "goes on after its closing question" not in ep.check(m, line, [])
+    assert "goes on after its closing question" in ep.check(m, line + " I need it by the end of the week.", [])
 
 
 def test_each_side_hears_what_the_other_did_not_its_words(world):
+    """For the speakers voice.toml [heard] lists; the others hear the words."""
     heard = 0
     for i in range(60):
         prompts: list[str] = []
         d, ep, moves, _ = play(world, i, prompts=prompts)
-        for said, prompt in zip(moves, prompts[1:], strict=False):
+        for said, listener, prompt in zip(moves, moves[1:], prompts[1:], strict=False):
+            if listener.role not in ep.texts["heard"]["moves"]:  # this speaker hears the words
+                assert "OWN WORDS" in prompt, (d.id, prompt)
+                continue
             # Not the line (the 1.5B customer recited the seller's specs back, the seller the customer's remark), but
             # the move's product, price and closing question.
             assert "OWN WORDS" not in prompt and ("?" not in said.closer or said.closer in prompt), (d.id, prompt)
@@ -411,4 +414,4 @@ def test_each_side_hears_what_the_other_did_not_its_words(world):
             for k in ("counter", "budget"):
                 if said.role == CUSTOMER and said.slots.get(k):
                     assert money(said.slots[k]) in prompt, (d.id, prompt)
-    assert heard > 100
+    assert heard > 100 or not ep.texts["heard"]["moves"]

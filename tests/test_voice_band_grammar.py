@@ -1,6 +1,5 @@
-"""The band grammar on a real llama.cpp server: a planned line opens with one of its openers, ends with its closer,
-states no amount but those allowed, and stops inside the band at a sentence end; on the last try it cannot run past
-the band."""
+"""The band grammar on a real llama.cpp server: a planned line opens with one of its openers, states no amount but
+those allowed, and stops inside the band at a sentence end; on the last try it cannot run past the band."""
 from __future__ import annotations
 
 import re
@@ -53,14 +52,3 @@ async def test_without_overrun_the_line_is_in_the_band(embedded_tiny):
             c = await chat.complete(ASK, max_tokens=200, seed=seed, slot=1, grammar=band_grammar(20, 30, overrun=0))
             assert 20 <= count_words(c.text) <= 30 and ends_sentence(c.text), (count_words(c.text), c.text)
 
-
-async def test_a_line_ends_on_its_closer(embedded_tiny):
-    closer = "When do you need it by?"
-    ask = ASK + [{"role": "assistant", "content": "The Acer Swift Go is light and fast. Anything else?"},
-                 {"role": "user", "content": "Is there anything lighter? Tell me more, please. Any questions?"}]
-    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
-        for seed in range(3):
-            c = await chat.complete(ask, max_tokens=200, seed=seed, slot=0,
-                                    grammar=band_grammar(25, 40, overrun=10, openers=OPENERS, closer=closer))
-            assert c.text.startswith(tuple(OPENERS)) and c.text.endswith(" " + closer), c.text
-            assert 25 <= count_words(c.text) <= 50, c.text

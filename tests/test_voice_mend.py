@@ -63,3 +63,13 @@ def test_the_opening_sentence_stays_when_the_rules_wrote_it():
     voice = _voice(min_words=35)
     assert voice._mend(line, [], lambda t: [] if "heated" not in t else ["x"], SELLER, BUYER) is not None
     assert voice._mend(line, [], lambda t: [] if "heated" not in t else ["x"], SELLER, BUYER, keep_first=True) is None
+
+
+def test_a_line_that_runs_on_past_its_closing_words_ends_there():
+    closer = "Would you like to take it for a drive today?"
+    run_on = f"{GOOD} I need it by Friday. My wife wants the blue one."
+    assert _voice()._end_at(run_on, closer) == (GOOD, True)
+    assert _voice()._end_at(GOOD, closer) == (GOOD, False)  # it already ends there
+    # Not when what is left falls under the band: the line is written again instead.
+    assert _voice(min_words=count_words(GOOD) + 1, max_words=90)._end_at(run_on, closer) == (run_on, False)
+    assert _voice()._end_at(run_on, "When do you need it by?") == (run_on, False)  # not said at all

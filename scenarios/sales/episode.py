@@ -15,7 +15,6 @@ from core.mentions import ProductIndex, core_name
 from core.prices import find_money, same_amount
 from core.words import sentences
 from generate.moves import Move
-from generate.text import ends_with
 from scenarios.sales.facts import money
 from scenarios.sales.personas import CarValues
 from scenarios.sales.policy import DISCOUNT_STRATEGY, IMPATIENT_STRATEGY, Act, CustomerPolicy, SellerPolicy, has_feature
@@ -101,8 +100,11 @@ class SalesEpisode:
         frames = self.texts["frame"]
         if heard is None:
             return frames["first"].format(brief=move.brief)
-        other = CUSTOMER if move.role == SALESPERSON else SALESPERSON  # what it did, not its words ([heard])
-        return frames[move.role].format(heard=self.told[other], brief=move.brief)
+        h = self.texts["heard"]
+        other = CUSTOMER if move.role == SALESPERSON else SALESPERSON
+        said = h["move"].format(role=other, did=self.told[other]) if move.role in h["moves"] else \
+            h["words"].format(role=other, said=heard)
+        return frames[move.role].format(heard=said, brief=move.brief)
 
     # --- the policies ----------------------------------------------------------------------------------------
 
@@ -469,10 +471,11 @@ class SalesEpisode:
                 problems.append(f"says {m.group(0).rstrip('.,')}, which its facts do not give")
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
             problems.append("asks a question after the decision")
-        if move.closer and not ends_with(text, move.closer):
+        if move.role == SALESPERSON and move.act != "greet" and move.closer and not text.rstrip().endswith("?"):
             # Run on past its question, the 1.5B seller answered it in the customer's words ("When do you need it
-            # by? I'm looking for it by the end of the week."); a blind reader read that as a broken role.
-            problems.append("does not end with its closing words")
+            # by? I'm looking for it by the end of the week."); a blind reader read that as a broken role. Any
+            # question will do: held to the given words, 20 of 26 seller lines were written again (runs/p20e_strict).
+            problems.append("goes on after its closing question")
         # The decision in words: the customer's last line says the policy's decision, and no earlier line says yes.
         words = decision_words()
         said = words.in_text(text)[0]
