@@ -30,7 +30,7 @@ from llm.models import resolve_model
 from llm.openai_chat import is_loopback_url
 from llm.pinned import PinnedSlot
 from llm.retry import RetryPolicy
-from scenarios import scenario
+from scenarios import load_all, scenario
 from scenarios.sales.free import SimOptions, Simulator, World
 from scenarios.sales.personas import load_persona_config, sample_pair
 from scenarios.sales.prompts import DEFAULT_PROMPTS, PromptSet, load_prompts
@@ -66,6 +66,7 @@ def load_setup(cfg: RunConfig) -> Setup:
 
 def preflight(cfg: RunConfig) -> None:
     """Check what a run would otherwise find wrong only after creating its directory (or after generating)."""
+    load_all()  # the scenarios' judges join the panel's registry before the weights name them
     load_weights(cfg.judge_weights)
     if cfg.report and cfg.reference:
         from evaluate.references import load_reference

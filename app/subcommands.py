@@ -46,12 +46,14 @@ async def _judge(ns: argparse.Namespace) -> tuple[int, int, Path, list[str]]:
     from judge.dataset import judge_dataset, unapplied_gates
     from judge.panel import Panel, PanelOptions
     from llm.backend import open_chat_model
+    from scenarios import load_all
 
     path = Path(ns.file)
     if not path.is_file():
         raise InputError(f"{path} does not exist or is not a file.")
     out = Path(ns.out) if ns.out else path.parent / f"{path.stem}.judged"
     out.mkdir(parents=True, exist_ok=True)
+    load_all()  # the scenarios' judges join the panel's registry
     catalog = Catalog.load(ns.catalog)
     opts = dict(min_words=ns.min_words, max_words=ns.max_words, max_exchanges=ns.max_exchanges,
                 weights_path=ns.judge_weights, cascade=not ns.llm_judge_all)

@@ -33,6 +33,9 @@ from core.catalog import Catalog  # noqa: E402
 from core.dialogue import KEPT, Dialogue  # noqa: E402
 from judge.base import PanelOptions  # noqa: E402
 from judge.panel import Panel  # noqa: E402
+from scenarios import load_all  # noqa: E402
+
+load_all()  # the scenarios' judges join the panel's registry
 
 
 def peak_rss_mb() -> float:

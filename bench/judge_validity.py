@@ -36,6 +36,9 @@ from core.dialogue import DISCARDED, Dialogue  # noqa: E402
 from judge.base import PanelOptions  # noqa: E402
 from judge.panel import DEFAULT_WEIGHTS, Panel, load_weights  # noqa: E402
 from judge.resources import Resources  # noqa: E402
+from scenarios import load_all  # noqa: E402
+
+load_all()  # the scenarios' judges join the panel's registry
 
 SET_DIR = ROOT / "bench" / "judge_set"
 # What should catch each kind of planted flaw: gates by name, quality criteria by the judges that feed them.

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from statistics import mean
 
-from core.decisions import NO, UNCLEAR, YES, decision_words
 from core.rundir import RunDir
 from core.words import PLACEHOLDER, count_words
+from scenarios.sales.decisions import NO, UNCLEAR, YES, decision_words
 from scenarios.sales.personas import DEFAULT_CONFIG, load_persona_config
 from scenarios.sales.policy import floor_of
 

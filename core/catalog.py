@@ -69,3 +69,14 @@ class Catalog:
         """Products whose full name appears in `text`, longest names first."""
         t = _norm(text)
         return sorted((p for p in self.products if _norm(p.name) in t), key=lambda p: -len(p.name))
+
+    def words(self) -> list[str]:
+        """Words a grammar checker should accept: product names, brands, feature and spec terms."""
+        words: set[str] = set()
+        for p in self.products:
+            text = " ".join([p.name, p.brand or "", *p.features, *map(str, p.specs.values()), *p.policies.values()])
+            for w in re.findall(r"[A-Za-z][A-Za-z0-9+\-]*[A-Za-z0-9+]|[A-Za-z]", text):
+                # The whole token and its hyphen parts: Harper splits "CR-V" into "CR" and "V".
+                words.add(w)
+                words.update(part for part in w.split("-") if len(part) > 1)
+        return sorted(words)

@@ -17,15 +17,12 @@ if TYPE_CHECKING:
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "judge"
 
 # The brief's hard requirements: a judge that decides one returns it passed or failed with the turns that show it,
-# and one failed gate discards the dialogue whatever its quality score.
+# and one failed gate discards the dialogue whatever its quality score. These are any dialogue's; a scenario adds
+# its own with its judges (add_judges).
 GATES = {
     "band": "every turn within the word band",
     "exchanges": "the salesperson opens, the sides alternate, within the exchange limit",
     "roles": "no words of the other role inside a turn, labelled or not",
-    "outcome": "the recorded outcome agrees with the words",
-    "decision": "a purchase within budget (or the allowed stretch) and list price, of a product named",
-    "catalog": "no claim the catalog contradicts",
-    "floor": "the private discount floor never stated or undercut",
     "toxicity": "no toxic or stereotyping salesperson sentence",
     "abuse": "no slur or personal attack from anyone",
     "form": "no empty turn",
@@ -66,6 +63,7 @@ class Judge:
     name: ClassVar[str] = ""
     needs: ClassVar[tuple[str, ...]] = ()  # resource names loaded once per panel: embedder, profanity, ...
     is_async: ClassVar[bool] = False
+    needs_llm: ClassVar[bool] = False  # asks the judge model (PanelOptions.llm); skipped without one
 
     def __init__(self, ctx: JudgeContext):
         self.ctx = ctx
@@ -101,12 +99,25 @@ def register(cls: type[Judge]) -> type[Judge]:
     return cls
 
 
-def registry() -> dict[str, type[Judge]]:
-    """Every judge in judge/judges/, imported on first use so a new judge is just a new file."""
-    import judge.judges as pkg
+_PACKAGES = ["judge.judges"]  # the generic judges; a scenario adds its own package
 
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        importlib.import_module(f"{pkg.__name__}.{mod.name}")
+
+def add_judges(package: str, gates: dict[str, str]) -> None:
+    """A scenario's judges (one per file in `package`, each with @register) and the gates they decide."""
+    for name, meaning in gates.items():
+        if GATES.get(name, meaning) != meaning:
+            raise ValueError(f"two meanings for the gate {name!r}")
+        GATES[name] = meaning
+    if package not in _PACKAGES:
+        _PACKAGES.append(package)
+
+
+def registry() -> dict[str, type[Judge]]:
+    """Every judge in the judge packages, imported on first use so a new judge is just a new file."""
+    for name in _PACKAGES:
+        pkg = importlib.import_module(name)
+        for mod in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"{pkg.__name__}.{mod.name}")
     return dict(_REGISTRY)
 
 

@@ -17,7 +17,6 @@ from core.errors import InputError
 from core.files import read_toml
 from judge.base import DATA_DIR, Judge, JudgeContext, PanelOptions, registry
 from judge.resources import Resources, file_sha256
-from judge.vocab import catalog_words
 
 __all__ = ["Panel", "PanelOptions", "load_weights"]
 
@@ -75,14 +74,14 @@ class Panel:
         path, tables = load_weights(options.weights_path)
         known = registry()
         if resources is None or resources.toxicity_backend != options.toxicity:
-            resources = Resources(options.toxicity, options.detoxify_checkpoint, catalog_words(catalog))
+            resources = Resources(options.toxicity, options.detoxify_checkpoint, catalog.words())
         entries, skipped = [], {}
         for name, table in tables.items():
             if table.get("enabled", True) is False:
                 skipped[name] = "disabled in the weights file"
                 continue
             cls_ = known[name]
-            if cls_.name == "llm_judge" and not (options.use_llm_judge and options.llm is not None):
+            if cls_.needs_llm and not (options.use_llm_judge and options.llm is not None):
                 skipped[name] = "turned off (--no-llm-judge)" if not options.use_llm_judge else "no judge model given"
                 continue
             params = {k: v for k, v in table.items() if k not in _RESERVED}

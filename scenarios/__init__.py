@@ -1,6 +1,8 @@
 """Scenarios: one folder per domain (its world data, policies, voice prompts); the entry point picks one by name."""
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -17,9 +19,15 @@ def register(name: str):
     return add
 
 
-def scenario(name: str, **kwargs: Any) -> Any:
-    import scenarios.sales  # noqa: F401  (registers itself)
+def load_all() -> None:
+    """Import every scenario folder: each registers itself, and its judges join the panel's registry."""
+    for mod in pkgutil.iter_modules(__path__):
+        if mod.ispkg:
+            importlib.import_module(f"{__name__}.{mod.name}")
 
+
+def scenario(name: str, **kwargs: Any) -> Any:
+    load_all()
     if name not in _REGISTRY:
         raise InputError(f"Unknown scenario {name!r} (known: {', '.join(sorted(_REGISTRY))}).")
     return _REGISTRY[name](**kwargs)

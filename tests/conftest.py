@@ -16,7 +16,10 @@ if str(ROOT) not in sys.path:
 
 from llm.embedded import EmbeddedConfig, EmbeddedServer  # noqa: E402
 from llm.models import ModelFile, resolve_model  # noqa: E402
+from scenarios import load_all  # noqa: E402
 from tools.fault_server import FaultConfig, FaultServer  # noqa: E402
+
+load_all()  # the scenarios' judges join the panel's registry
 
 
 @pytest.hookimpl(tryfirst=True)

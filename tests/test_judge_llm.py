@@ -9,11 +9,11 @@ from fixtures.loader import HERE, build_twin, clean, shared_panel, twins
 from core.catalog import Catalog
 from core.dialogue import KEPT
 from judge.base import PanelOptions
-from judge.judges.llm_judge import LLMRubric, ReplyError
 from judge.panel import Panel
 from llm.openai_chat import OpenAIChat
 from llm.pinned import PinnedSlot
 from llm.retry import RetryPolicy
+from scenarios.sales.judges.llm_judge import LLMRubric, ReplyError
 
 LLM_ONLY = HERE / "weights_llm_only.toml"
 

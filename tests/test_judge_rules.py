@@ -8,13 +8,11 @@ import pytest
 from fixtures.loader import clean, shared_panel
 
 from core.catalog import Catalog
-from core.decisions import decision_words
 from core.dialogue import CUSTOMER, SALESPERSON, Turn
 from core.mentions import product_index
-from core.prices import find_money
 from core.words import sentences
 from generate.text import drop_sentences
-from judge.claims import (
+from scenarios.sales.claims import (
     CONTRADICTED,
     IMMATERIAL,
     SUPPORTED,
@@ -23,7 +21,9 @@ from judge.claims import (
     load_rules,
     numbers_with_units,
 )
-from judge.judges.sale_success import car_dealer_reward
+from scenarios.sales.decisions import decision_words
+from scenarios.sales.judges.sale_success import car_dealer_reward
+from scenarios.sales.prices import find_money
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +99,28 @@ def test_role_leakage_by_persona_name(panel):
     d = with_turn("clean_car_crv", 6, clean("clean_car_crv").turns[6].text + " Maya: Sounds great!")
     v = judge_of(panel, "role_leakage").judge(d)
     assert v.score < 1 and "Maya:" in v.evidence[0] and "turn 7 (salesperson)" in v.evidence[0]
+
+
+@pytest.mark.parametrize("said", [
+    "Mateo, I can lower the price to $479.",  # the store's price move
+    "What else matters to you?",  # the seller's discovery questions, asked back
+    "Do you have any specific needs?",
+    "What are the top features you're looking for in a laptop?",
+])
+def test_role_leakage_a_customer_speaking_the_sellers_part(panel, said):
+    base = clean("clean_car_crv").turns[3].text
+    v = judge_of(panel, "role_leakage").judge(with_turn("clean_car_crv", 3, f"{base} {said}"))
+    assert v.score < 1 and "turn 4 (customer)" in v.evidence[0] and said[:12] in v.evidence[0], v.evidence
+    # The same words from the seller are its own.
+    seller = clean("clean_car_crv").turns[2].text
+    assert judge_of(panel, "role_leakage").judge(with_turn("clean_car_crv", 2, f"{seller} {said}")).score == 1
+
+
+def test_role_leakage_lets_a_customer_ask_for_a_lower_price(panel):
+    base = clean("clean_car_crv").turns[3].text
+    for said in ("Can you lower the price to $33,000?", "Could you bring down the price a little?",
+                 "Which features matter most to my kids? Space, I think."):
+        assert judge_of(panel, "role_leakage").judge(with_turn("clean_car_crv", 3, f"{base} {said}")).score == 1
 
 
 def test_exchange_cap(panel):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,14 +46,31 @@ def test_the_check_sees_an_upward_import(tmp_path):
     assert imports_of(bad) == {"scenarios", "app"}
 
 
-# The sales knowledge that still sits in core/ (the judges read it there): the simulator must not.
-SALES_IN_CORE = {"core.catalog", "core.prices", "core.decisions", "core.mentions", "core.formats"}
+# The sales knowledge still in core/ (the catalog, product names, the file formats): the simulator must not read it.
+# The panel reads the catalog's names and words; prices, decisions and claims are the scenario's (the layer test
+# above keeps judge/ and generate/ out of scenarios/).
+NOT_FOR_STAGE = {"generate": {"core.catalog", "core.mentions", "core.formats"}}
 
 
-def test_the_simulator_knows_roles_moves_and_lines_not_sales():
-    used = {}
-    for p in sorted((ROOT / "generate").rglob("*.py")):
-        mods = {n.module for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.ImportFrom) and n.module}
-        if bad := mods & SALES_IN_CORE:
-            used[str(p.relative_to(ROOT))] = sorted(bad)
+def _from_imports(p: Path) -> set[str]:
+    return {n.module for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.ImportFrom) and n.module}
+
+
+@pytest.mark.parametrize("stage", sorted(NOT_FOR_STAGE))
+def test_a_stage_knows_roles_moves_and_lines_not_sales(stage):
+    used = {str(p.relative_to(ROOT)): sorted(bad) for p in sorted((ROOT / stage).rglob("*.py"))
+            if (bad := _from_imports(p) & NOT_FOR_STAGE[stage])}
     assert not used, used
+
+
+def test_the_sales_judges_join_the_panel_only_through_their_scenario():
+    # A fresh interpreter: the test session has already loaded every scenario (conftest).
+    code = ("from judge.panel import load_weights\n"
+            "try:\n    load_weights()\nexcept Exception as e:\n    print('before:', e)\n"
+            "from scenarios import load_all\nload_all()\nfrom judge.base import GATES, registry\n"
+            "print('after:', sorted(n for n, c in registry().items() if c.__module__.startswith('scenarios.sales.')),"
+            " sorted(GATES))\nload_weights()\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "before: " in out and "unknown judge" in out
+    after = out.split("after:", 1)[1]
+    assert all(n in after for n in ("'accuracy'", "'decision'", "'sale_success'", "'llm_judge'", "'floor'"))

@@ -7,14 +7,13 @@ import pytest
 
 from app.pipeline import alternatives
 from core.catalog import Catalog
-from core.decisions import UNCLEAR, decision_words
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue
 from core.mentions import core_name
-from core.prices import find_money, same_amount
 from scenarios import scenario
-from scenarios.sales.facts import money
+from scenarios.sales.decisions import UNCLEAR, decision_words
 from scenarios.sales.personas import load_persona_config, sample_pair
 from scenarios.sales.policy import floor_of, has_feature
+from scenarios.sales.prices import find_money, money, same_amount
 
 SEEDS = range(400)
 
@@ -69,6 +68,19 @@ def test_a_customer_over_budget_who_may_not_stretch_never_buys(world):
             assert o.price <= limit + 0.01, (d.id, o.price, d.persona.budget)
             checked += not d.persona.over_budget_ok
     assert checked > 20
+
+
+def test_a_customer_never_counters_above_what_it_would_pay(world):
+    # Else a seller that meets the counter hears it turned down.
+    counters = 0
+    for i in SEEDS:
+        d, ep, moves, stretch = play(world, i)
+        limit = d.persona.budget * (stretch if d.persona.over_budget_ok else 1.0)
+        for m in moves:
+            if m.role == CUSTOMER and m.slots.get("counter"):
+                assert m.slots["counter"] <= limit + 0.01, (d.id, m.slots["counter"], limit)
+                counters += 1
+    assert counters > 30
 
 
 def test_no_price_offered_or_sold_below_the_floor_or_above_the_list(world):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from core.prices import find_money
 from core.words import count_words, ends_sentence
 from generate.text import band_grammar
 from llm.openai_chat import OpenAIChat
+from scenarios.sales.prices import find_money
 
 # Its own system prompt: a prompt sharing test_line_grammar's prefix left the slot cache warm for it and changed
 # what that test's seeds decode.

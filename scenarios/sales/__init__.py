@@ -12,6 +12,7 @@ from core.dialogue import Dialogue, Product
 from core.files import read_toml
 from core.mentions import product_index
 from scenarios import register
+from scenarios.sales import judges as _judges  # noqa: F401  (hands the sales judges to the panel)
 from scenarios.sales.episode import VOICE_FILE, SalesEpisode
 from scenarios.sales.personas import CarValues
 

@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from core.catalog import Catalog
-from core.decisions import NO, YES, decision_words
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product
 from core.mentions import ProductIndex, core_name
-from core.prices import find_money, same_amount
 from core.words import sentences
 from generate.moves import Move
-from scenarios.sales.facts import money
+from scenarios.sales.decisions import NO, YES, decision_words
 from scenarios.sales.personas import CarValues
 from scenarios.sales.policy import DISCOUNT_STRATEGY, IMPATIENT_STRATEGY, Act, CustomerPolicy, SellerPolicy, has_feature
+from scenarios.sales.prices import find_money, money, same_amount
 
 VOICE_FILE = Path(__file__).resolve().parent / "voice.toml"
 # Acts whose line must name their product and state their price exactly (the rest may refer to "it").

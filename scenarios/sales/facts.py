@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 from core.dialogue import Product
-
-
-def money(x: float) -> str:
-    return f"${x:,.0f}" if float(x).is_integer() else f"${x:,.2f}"
+from scenarios.sales.prices import money
 
 
 def product_facts(p: Product) -> str:

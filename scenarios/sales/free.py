@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.catalog import Catalog
-from core.decisions import YES, decision_words
 from core.dialogue import (
     CUSTOMER,
     SALESPERSON,
@@ -25,7 +24,6 @@ from core.dialogue import (
     Usage,
 )
 from core.mentions import ProductIndex, core_name
-from core.prices import closing_prices, same_amount, sells_for, within_budget
 from core.rundir import utc_now
 from core.words import count_words, sentences
 from generate.moves import SimulationError
@@ -44,8 +42,10 @@ from generate.text import (
     trim_to_words,
 )
 from llm.base import ChatModel
+from scenarios.sales.decisions import YES, decision_words
 from scenarios.sales.facts import catalog_facts
 from scenarios.sales.offer import final_offer
+from scenarios.sales.prices import closing_prices, same_amount, sells_for, within_budget
 from scenarios.sales.prompts import PromptSet
 
 # A kept line with one of these repeated earlier turns in every try: from the minimum exchange on, the talk is over.
@@ -122,7 +122,7 @@ def impossible_yes(text: str, products: list[Product], persona: Persona) -> bool
     stated = closing_prices([Turn(role=CUSTOMER, text=yes, timestamp="")], cheapest)
     if not stated:  # the decision will take a list price: the cheapest named one must be within the budget
         return not within_budget(cheapest, persona)
-    # The price rules _decide and the decision judge hold a purchase to (core.prices).
+    # The price rules _decide and the decision judge hold a purchase to (scenarios.sales.prices).
     return any(not (within_budget(x, persona) and any(sells_for(x, p) for p in named)) for x in stated)
 
 

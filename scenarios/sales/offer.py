@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from core.catalog import Catalog
 from core.dialogue import SALESPERSON, Persona, Product, Turn
 from core.mentions import ProductIndex
-from core.prices import closing_prices, sells_for, within_budget
+from scenarios.sales.prices import closing_prices, sells_for, within_budget
 
 
 @dataclass(frozen=True)

@@ -283,6 +283,9 @@ class CustomerPolicy:
                 slots["budget"] = self.p.budget
                 self.budget_said = True
             base = self.p.budget if self.budget_said and self.p.budget < (self.price or 0) else (self.price or 0) * 0.9
+            # Never more than it would pay: a buyer with $1,300 countered $1,520 for a $1,699 laptop, and would have
+            # turned down its own price had the seller met it.
+            base = min(base, self.limit)
             if self.rng.random() < 0.7:
                 slots["counter"] = round_price(base, 0, self.price or base)
             return Act(CUSTOMER, "ask_discount", slots)

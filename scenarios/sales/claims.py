@@ -14,18 +14,14 @@ from typing import Any
 from core.catalog import Catalog
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Product
 from core.mentions import norm, product_index
-from core.prices import Money, find_money, same_amount
 from core.words import sentences
 from judge.base import DATA_DIR
 from judge.text import STOPWORDS
-from judge.vocab import feature_phrases, product_blob
+from scenarios.sales.prices import Money, find_money, money, same_amount
+from scenarios.sales.vocab import feature_phrases, product_blob
 
 SUPPORTED, CONTRADICTED, UNSUPPORTED, IMMATERIAL = "supported", "contradicted", "unsupported", "immaterial"
 _NUM = r"(?<![\w.,$])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
-
-
-def money(x: float) -> str:
-    return f"${x:,.0f}" if float(x).is_integer() else f"${x:,.2f}"
 
 
 @dataclass

@@ -12,8 +12,8 @@ from typing import Any
 
 from core.dialogue import Dialogue, Usage, Verdict
 from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
-from judge.claims import money
 from judge.resources import file_sha256
+from scenarios.sales.prices import money
 
 log = logging.getLogger(__name__)
 RUBRIC = DATA_DIR / "rubric.toml"
@@ -100,6 +100,7 @@ class LLMRubric:
 class LLMJudge(Judge):
     name = "llm_judge"
     is_async = True
+    needs_llm = True
 
     def __init__(self, ctx: JudgeContext):
         super().__init__(ctx)

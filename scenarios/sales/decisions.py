@@ -13,7 +13,7 @@ from pathlib import Path
 from core.dialogue import CUSTOMER, Turn
 from core.files import read_toml
 
-DECISIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "decisions.toml"
+DECISIONS_FILE = Path(__file__).resolve().parents[2] / "data" / "decisions.toml"
 YES, NO, UNCLEAR = "yes", "no", "unclear"
 
 

@@ -3,12 +3,8 @@ from __future__ import annotations
 
 from core.dialogue import Dialogue, Product, Verdict
 from core.mentions import product_index
-from core.prices import above_floor, list_ceiling, within_budget
 from judge.base import Judge, gate, register, verdict
-
-
-def money(x: float) -> str:
-    return f"${x:,.0f}" if float(x).is_integer() else f"${x:,.2f}"
+from scenarios.sales.prices import above_floor, list_ceiling, money, within_budget
 
 
 def resolve_bought(dialogue: Dialogue, catalog) -> Product | None:

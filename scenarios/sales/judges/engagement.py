@@ -7,11 +7,11 @@ import tomllib
 
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Product, Verdict
 from core.mentions import norm
-from core.prices import find_money
 from core.words import sentences
 from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
-from judge.claims import ClaimExtractor, numbers_with_units
 from judge.text import clamp, content_words, mean, quote, where
+from scenarios.sales.claims import ClaimExtractor, numbers_with_units
+from scenarios.sales.prices import find_money
 
 
 @register

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from dataclasses import astuple
 
-from core.decisions import YES, decision_words
 from core.dialogue import CUSTOMER, Dialogue, Verdict
 from core.mentions import product_index
-from core.prices import closing_prices, find_money, list_ceiling, same_amount, within_budget
 from core.words import sentences
 from judge.base import Judge, gate, register, verdict
-from judge.judges.decision import money, resolve_bought
 from judge.text import quote
+from scenarios.sales.decisions import YES, decision_words
+from scenarios.sales.judges.decision import resolve_bought
+from scenarios.sales.prices import closing_prices, find_money, list_ceiling, money, same_amount, within_budget
 
 SOLD, NOT_SOLD, INCONSISTENT, UNKNOWN = "sold", "not sold", "inconsistent", "unknown"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.dialogue import Dialogue, LineFlaw, Verdict
 from judge.base import Judge, JudgeContext, gate, register, verdict
-from judge.claims import CONTRADICTED, IMMATERIAL, SUPPORTED, UNSUPPORTED, ClaimExtractor
 from judge.text import quote
+from scenarios.sales.claims import CONTRADICTED, IMMATERIAL, SUPPORTED, UNSUPPORTED, ClaimExtractor
 
 _PRICE_KINDS = {"price", "discount"}
 

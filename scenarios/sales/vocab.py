@@ -1,4 +1,4 @@
-"""What the judges know of the catalog's language: feature phrases, product descriptions, domain words."""
+"""What the judges know of the catalog's language: feature phrases and product descriptions."""
 from __future__ import annotations
 
 import re
@@ -21,15 +21,3 @@ def product_blob(p: Product) -> str:
     parts = [p.name, p.category, p.brand or "", p.body_type or "", *p.features, *map(str, p.policies.values())]
     parts += [f"{k.replace('_', ' ')} {v}" for k, v in p.specs.items()]
     return " " + norm(" ".join(parts)) + " "
-
-
-def catalog_words(catalog: Catalog) -> list[str]:
-    """Words a grammar checker should accept: product names, brands, feature and spec terms."""
-    words: set[str] = set()
-    for p in catalog.products:
-        text = " ".join([p.name, p.brand or "", *p.features, *map(str, p.specs.values()), *p.policies.values()])
-        for w in re.findall(r"[A-Za-z][A-Za-z0-9+\-]*[A-Za-z0-9+]|[A-Za-z]", text):
-            # The whole token and its hyphen parts: Harper splits "CR-V" into "CR" and "V".
-            words.add(w)
-            words.update(part for part in w.split("-") if len(part) > 1)
-    return sorted(words)

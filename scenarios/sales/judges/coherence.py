@@ -8,8 +8,9 @@ from __future__ import annotations
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Verdict
 from core.words import sentences
 from judge.base import Judge, JudgeContext, register, verdict
-from judge.claims import Claim, ClaimExtractor, money
 from judge.text import clamp, content_words, mean, quote, where
+from scenarios.sales.claims import Claim, ClaimExtractor
+from scenarios.sales.prices import money
 
 
 @register

@@ -19,6 +19,11 @@ _NUM_WORD = "|".join(list(_UNITS) + list(_TENS) + ["hundred", "thousand", "and",
 _WORDS_MONEY = re.compile(rf"\b((?:(?:{_NUM_WORD})[\s-]+)*(?:{_NUM_WORD}))\s+(?:dollars|bucks)\b", re.I)
 
 
+def money(x: float) -> str:
+    """An amount as the dialogues write it: "$36,800", "$19.99"."""
+    return f"${x:,.0f}" if float(x).is_integer() else f"${x:,.2f}"
+
+
 @dataclass
 class Money:
     value: float
