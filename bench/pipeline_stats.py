@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import mean
 
+from core.catalog import DEFAULT_CATALOG, Catalog
+from core.mentions import ProductIndex, product_index
 from core.rundir import RunDir
 from core.words import PLACEHOLDER, count_words
 from scenarios.sales.decisions import NO, UNCLEAR, YES, decision_words
@@ -27,6 +30,24 @@ def split(ds, key) -> str:
     def count(sub) -> str:
         return " / ".join(str(sum(key(d) == v for d in sub)) for v in (YES, NO, UNCLEAR))
     return f"{count(ds)} (kept: {count([d for d in ds if d.status == 'kept'])})"
+
+
+def _copies(d, role: str, index: ProductIndex, n: int = 6) -> int:
+    """Lines of `role` sharing an n-word run with the other side's line just before, once what both sides may say
+    is taken out (product names, the customer's needs, features, amounts): the seller saying the customer's words
+    back ("the gym doesn't suit me") or the customer the seller's pitch."""
+    said = [d.persona.needs or "", *d.persona.preferred_features, *(d.product.features if d.product else [])]
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        for m in reversed(index.find(text)):
+            text = text[:m.start] + " | " + text[m.end:]
+        for x in sorted(filter(None, said), key=len, reverse=True):
+            text = re.sub(re.escape(x), " | ", text, flags=re.I)
+        words = re.sub(r"\$[\d,.]+", " | ", text.lower())
+        words = re.findall(r"[a-z0-9|']+", words)
+        return {tuple(words[i:i + n]) for i in range(len(words) - n + 1) if "|" not in words[i:i + n]}
+    return sum(1 for a, b in zip(d.turns, d.turns[1:], strict=False)
+               if b.role == role and a.role != role and runs(a.text) & runs(b.text))
 
 
 def when(iso: str) -> datetime:
@@ -59,6 +80,7 @@ def stats(run_dir: Path, since: str = "") -> dict[str, float | str]:
     if since and ds:
         wall = (max(when(d.finished) for d in ds) - when(since)).total_seconds()
     kept = sum(d.status == "kept" for d in ds)
+    index = product_index(Catalog.load(m["config"].get("catalog") or DEFAULT_CATALOG))
     lo, hi = m["config"]["min_words"], m["config"]["max_words"]
     in_band = sum(lo <= count_words(t.text) <= hi for t in turns)
     llm_runs = sum(1 for d in ds for v in d.verdicts if v.judge == "llm_judge" and not v.details.get("skipped"))
@@ -81,6 +103,8 @@ def stats(run_dir: Path, since: str = "") -> dict[str, float | str]:
         "decision recorded bought / not bought / none": split(
             ds, lambda d: {True: YES, False: NO}.get(d.outcome.bought if d.outcome else None, UNCLEAR)),
         "sales over the persona's limit (budget, or its stretch) / under the floor": _out_of_bounds(ds, m),
+        "lines sharing 6 words with the other side's line before (salesperson / customer, kept)": " / ".join(
+            str(sum(_copies(d, r, index) for d in ds if d.status == "kept")) for r in ("salesperson", "customer")),
         "dialogues closed after a stall": sum("stalled" in d.extra for d in ds),
         "closing lines resampled for a yes or no / still without one":
             " / ".join(str(sum(note in t.notes for t in turns)) for note in ("decision_regenerated", "decision_unmet")),

@@ -28,6 +28,9 @@ class Move:
     # The line ends with these words, given by the rules (a question, a decision's goodbye); the voice cuts a line
     # that runs on past them.
     closer: str = ""
+    # The rules write the closing words after the model's line instead of asking for them: asked, the model said
+    # them in the middle and the band's minimum made it go on past them.
+    append_closer: bool = False
 
     def record(self) -> dict[str, Any]:
         return {"role": self.role, "act": self.act, **{k: v for k, v in self.slots.items() if v is not None}}

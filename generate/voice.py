@@ -123,6 +123,13 @@ class Voice:
         return text, False
 
     @staticmethod
+    def _append(body: str, closer: str) -> str:
+        """The model's line with the rules' closing words after it (once: a body that already ends on them keeps
+        them as they are)."""
+        body = body.strip()
+        return body if ends_with(body, closer) else f"{body} {closer}".strip()
+
+    @staticmethod
     def _addresses_itself(text: str, name: str) -> bool:
         """The speaker's own name used other than to introduce itself ("Hello, Mateo!" said by Mateo)."""
         own = re.escape(name)
@@ -156,19 +163,23 @@ class Voice:
         usage, notes = Usage(), []
         best: tuple[tuple[bool, int], str, list[str]] | None = None
         attempts = 0
+        # The words the rules append after the model's (Move.append_closer) leave it less of the band.
+        given = count_words(move.closer) if move.append_closer and move.closer else 0
         for attempt in range(o.retries + 1):
             attempts = attempt + 1
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.1 * attempt)
             # The last try may not run past the band at all: its line is in the band whatever the model does.
             overrun = o.overrun if attempt < o.retries else 0
-            grammar = band_grammar(o.min_words, o.max_words, amounts, overrun, move.openers,
+            grammar = band_grammar(max(1, o.min_words - given), o.max_words - given, amounts, overrun, move.openers,
                                    figures) if self.grammar else None
-            c = await self.model.complete(speaker.messages, max_tokens=int((o.max_words + overrun) * o.tokens_per_word),
+            c = await self.model.complete(speaker.messages,
+                                          max_tokens=int((o.max_words - given + overrun) * o.tokens_per_word),
                                           temperature=temperature, top_p=o.top_p, slot=speaker.slot,
                                           seed=rng.randrange(2**31), grammar=grammar,
                                           no_copy=o.no_copy)
             usage.add(c.usage)
-            text, cut = self._end_at(c.text, move.closer)
+            raw = self._append(c.text, move.closer) if given else c.text
+            text, cut = self._end_at(raw, move.closer)
             notes += ["cut_after_closer"] * cut
             # The closer's sentences stay through a cut or a mend, where the line ends with them.
             closing = len(sentences(move.closer)) if ends_with(text, move.closer) else 0

@@ -82,6 +82,17 @@ def test_claims_about_another_named_product_use_that_product(extractor):
     assert {c.subject for c in claims} == {"toyota-rav4-xle-2025"} and all(c.status == SUPPORTED for c in claims)
 
 
+def test_the_seller_taking_up_a_product_the_customer_invented_is_a_contradiction(extractor):
+    d = clean("clean_car_crv")
+    c = next(i for i, t in enumerate(d.turns) if t.role == CUSTOMER)
+    s = next(i for i, t in enumerate(d.turns) if t.role == SALESPERSON and i > c)
+    d.turns[s] = Turn(SALESPERSON, d.turns[s].text + " I would definitely go with the X3.", d.turns[s].timestamp)
+    assert not [x for x in extractor.extract(d) if x.text == "X3"]  # no one named a BMW X3: a plain word here
+    d.turns[c] = Turn(CUSTOMER, d.turns[c].text + " My neighbour swears by the BMW X3.", d.turns[c].timestamp)
+    hit = [x for x in extractor.extract(d) if x.text == "X3"]
+    assert hit and hit[0].status == CONTRADICTED and hit[0].turn == s, hit
+
+
 def test_a_need_is_not_a_claim(extractor):
     d = with_turn("clean_car_crv", 2, "You mentioned you want a heated steering wheel, so let me check.")
     assert not [c for c in extractor.extract(d) if c.turn == 2 and c.kind == "feature"]
@@ -186,6 +197,24 @@ def test_fluency_accepts_catalog_words_and_names(panel):
                                  "and the CR-V EX-L has a power liftgate.", "")]
     v = judge_of(panel, "fluency").judge(d)
     assert v.details["issues"] == 0, v.evidence
+
+
+def test_a_goodbye_with_the_talk_going_on_after_it_is_a_contradiction(panel):
+    coherence = judge_of(panel, "coherence")
+    d = clean("clean_laptop_xps")
+    base = coherence.judge(d)
+    assert not [e for e in base.evidence if "says goodbye" in e]
+    mid = next(i for i, t in enumerate(d.turns[:-2]) if t.role == CUSTOMER and i > 0)
+    early = with_turn("clean_laptop_xps", mid, d.turns[mid].text + " Thanks for your help. Goodbye.")
+    v = coherence.judge(early)
+    assert [e for e in v.evidence if "says goodbye and the talk goes on" in e] and v.score < base.score
+    last = len(d.turns) - 1
+    # In the last line a goodbye may close it, not open two more sentences.
+    closing = with_turn("clean_laptop_xps", last, d.turns[last].text + " Goodbye, and thanks again.")
+    assert not [e for e in coherence.judge(closing).evidence if "says goodbye" in e]
+    run_on = with_turn("clean_laptop_xps", last, d.turns[last].text + " Goodbye. I'll make my decision soon. "
+                       "I'll be there soon.")
+    assert [e for e in coherence.judge(run_on).evidence if "2 more sentences follow" in e]
 
 
 def test_coherence_is_deterministic_and_bounded(panel):

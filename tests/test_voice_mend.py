@@ -73,3 +73,32 @@ def test_a_line_that_runs_on_past_its_closing_words_ends_there():
     # Not when what is left falls under the band: the line is written again instead.
     assert _voice(min_words=count_words(GOOD) + 1, max_words=90)._end_at(run_on, closer) == (run_on, False)
     assert _voice()._end_at(run_on, "When do you need it by?") == (run_on, False)  # not said at all
+
+
+def test_closing_words_the_rules_append_end_the_line_once():
+    # A loopback server speaking the OpenAI protocol writes the body (55-70 words); the rules write the end.
+    import asyncio
+    import random
+
+    from generate.moves import Move
+    from tools.fault_server import FaultServer
+
+    closer = "What would you suggest?"
+
+    async def say(append: bool) -> str:
+        async with FaultServer() as url:
+            model = OpenAIChat(url, "fault-model")
+            try:
+                move = Move("customer", "state_needs", "- what you need", closer=closer, append_closer=append)
+                voice = Voice(model, VoiceOptions(min_words=50, max_words=90, retries=0))
+                speaker = Speaker("customer", "Mei", None, [{"role": "system", "content": "You are a customer."}])
+                line = await voice.say(speaker, SELLER, move, "(Your next line.)", [], lambda t: [],
+                                       random.Random(1))
+            finally:
+                await model.aclose()
+            return line.text
+
+    appended, asked = asyncio.run(say(True)), asyncio.run(say(False))
+    assert appended.endswith(" " + closer) and appended.count(closer) == 1, appended
+    assert not asked.endswith(closer)  # asked for only, the words are the model's to say (this one never does)
+    assert appended[:-len(closer)].strip() == asked

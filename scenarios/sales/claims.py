@@ -211,10 +211,15 @@ class ClaimExtractor:
         if in_play is not None and not in_play.name:
             in_play = replace(in_play, name="the product")  # imported records may carry only an MSRP
         said_by_customer: list[str] = []
+        heard: dict[str, str] = {}  # model words -> full name, of products the customer named that the catalog lacks
         claims: list[Claim] = []
         for i, turn in enumerate(dialogue.turns):
             if turn.role == CUSTOMER:
                 said_by_customer.append(turn.text)
+                # Model words with a digit or a capital past the first letter ("X3", "iX"): plain words ("Galaxy")
+                # said alone are not a product name.
+                heard |= {model: name for name, model in self.invented(turn.text)
+                          if re.search(r"\d|.[A-Z]", model)}
                 continue
             if turn.role != SALESPERSON or only_turn not in (None, i):
                 continue
@@ -226,7 +231,7 @@ class ClaimExtractor:
             for sent in sentences(turn.text):
                 mentions = self.index.find(sent)
                 claims += [self._product_claim(i, sent, m, in_play) for m in mentions]
-                claims += self._invented_products(i, sent)
+                claims += self._invented_products(i, sent, heard)
                 if leak := self.rules.cues["floor_leak"].search(sent):
                     claims.append(Claim("floor", i, leak.group(0), sent, CONTRADICTED,
                                         "names the discount floor, which the catalog keeps private", gate="floor"))
@@ -273,10 +278,12 @@ class ClaimExtractor:
         subject = in_play.id if in_play is not None and in_play.id in ids else ids[0]
         return Claim("product", i, m.text, sent, SUPPORTED, f"a catalog product ({names})", subject)
 
-    def _invented_products(self, i: int, sent: str) -> list[Claim]:
+    def invented(self, text: str) -> list[tuple[str, str]]:
+        """(name, model words) of each product the text names by a catalog brand that the catalog does not have:
+        "BMW X3" -> ("BMW X3", "X3")."""
         if self._brand_rx is None:
             return []
-        masked = self._mask_rx.sub(lambda m: " " * len(m.group(0)), sent) if self._mask_rx else sent
+        masked = self._mask_rx.sub(lambda m: " " * len(m.group(0)), text) if self._mask_rx else text
         out = []
         for m in self._brand_rx.finditer(masked):
             cand = norm(m.group(0))
@@ -287,8 +294,18 @@ class ClaimExtractor:
             # "Subaru EyeSight", "LG WM4000HWA": a brand's feature or model number, said without the full name.
             exists = exists or any(set(cand.split()) <= words for words in self._brand_words.get(norm(m.group(1)), ()))
             if not exists:
-                out.append(Claim("product", i, m.group(0).strip(), sent, CONTRADICTED,
-                                 f"\"{m.group(0).strip()}\" is not a product in the catalog"))
+                out.append((m.group(0).strip(), m.group(2).strip()))
+        return out
+
+    def _invented_products(self, i: int, sent: str, heard: dict[str, str]) -> list[Claim]:
+        out = [Claim("product", i, name, sent, CONTRADICTED, f"\"{name}\" is not a product in the catalog")
+               for name, _ in self.invented(sent)]
+        # The model alone, after the customer named the product in full: "I would definitely go with the X3".
+        for model, name in heard.items():
+            alone = re.search(rf"(?<![\w-]){re.escape(model)}(?![\w-])", sent)
+            if alone and not any(c.text.endswith(model) for c in out):
+                out.append(Claim("product", i, model, sent, CONTRADICTED,
+                                 f"\"{model}\" ({name}, as the customer called it) is not a product in the catalog"))
         return out
 
     def _money_claims(self, i: int, sent: str, p: Product, customer_text: str, negotiating: bool) -> list[Claim]:
@@ -445,3 +462,15 @@ class ClaimExtractor:
                         else f"{p.name} does have {phrase}, the turn says it does not")
                 out.append(Claim("feature", i, m.group(0), sent, CONTRADICTED, note, p.id, positive=positive))
         return out
+
+
+_EXTRACTORS: dict[int, tuple[Catalog, ClaimExtractor]] = {}
+
+
+def claim_extractor(catalog: Catalog) -> ClaimExtractor:
+    """One extractor per catalog object (building one compiles the catalog's features into regexes)."""
+    hit = _EXTRACTORS.get(id(catalog))
+    if hit is None or hit[0] is not catalog:
+        hit = _EXTRACTORS[id(catalog)] = (catalog, ClaimExtractor(catalog))
+    return hit[1]
+

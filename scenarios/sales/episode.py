@@ -13,6 +13,7 @@ from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product
 from core.mentions import ProductIndex, core_name
 from core.words import sentences
 from generate.moves import Move
+from scenarios.sales.claims import claim_extractor
 from scenarios.sales.decisions import NO, YES, decision_words
 from scenarios.sales.personas import CarValues
 from scenarios.sales.policy import DISCOUNT_STRATEGY, IMPATIENT_STRATEGY, Act, CustomerPolicy, SellerPolicy, has_feature
@@ -60,6 +61,7 @@ class SalesEpisode:
                  car: CarValues | None = None):
         assert dialogue.product is not None
         self.d, self.texts, self.index = dialogue, texts, index
+        self.claims = claim_extractor(catalog)
         self.products = {p.name: p for p in catalog.products}
         self.rng = random.Random(f"{seed}:plan")
         self.max_exchanges, self.band = max_exchanges, word_band
@@ -80,6 +82,7 @@ class SalesEpisode:
         self.asked = ""  # the answer point for the seller's last question, for the customer's next line
         self.told = {SALESPERSON: "", CUSTOMER: ""}  # what the other side hears each one's last move do ([heard])
         self.given: dict[str, set[str]] = {}  # the facts of each product already in a seller's brief
+        self.append_end = bool(texts["end"].get("append", False))
 
     # --- the voice's prompts ---------------------------------------------------------------------------------
 
@@ -118,7 +121,7 @@ class SalesEpisode:
             act = self.customer.respond(self.exchange, self.exchange >= self.max_exchanges)
         brief, closer = self._brief(act)
         move = Move(role=role, act=act.act, brief=brief, slots=dict(act.slots),
-                    final=act.final and role == CUSTOMER, closer=closer)
+                    final=act.final and role == CUSTOMER, closer=closer, append_closer=self.append_end)
         openers = self.texts["openers"]
         key = act.act if act.act in openers else "final" if act.final and role == SALESPERSON else None
         if act.act == "recommend" and act.slots.get("not_type"):
@@ -412,7 +415,8 @@ class SalesEpisode:
                 values["next"] = self.texts["next"][s["reason"]].format(features=s.get("features") or "")
         end = self._end(act, values)
         kind = "words" if "?" not in end else "questions" if len(sentences(end)) > 1 else "question"
-        values["end"] = self.texts["end"][kind].format(words=end) if end else ""
+        # Appended by the rules ([end] append), the closing words are not asked for.
+        values["end"] = self.texts["end"][kind].format(words=end) if end and not self.append_end else ""
         self.told[act.role] = self._told(act, values, end)
         points = [pt.format(**values) for pt in t[act.act]]
         return "\n".join(f"- {pt}" for pt in points if pt), end
@@ -451,6 +455,9 @@ class SalesEpisode:
         for m in mentions:  # a mention may fit several products ("Ford F-150 XLT"): one of them in play will do
             if not any(p.id in in_play for p in m.products):
                 problems.append(f"names the {m.text}, which is not in play")
+        if move.role == CUSTOMER:  # the seller's lines are the accuracy judge's (line_check)
+            # Named by the customer, the seller took it up ("I'd suggest the BMW X5 … definitely go with the X3").
+            problems += [f"names the {name}, which the store does not have" for name, _ in self.claims.invented(text)]
         # Money: only the amounts the line may state (amounts()), the move's own price said exactly.
         given = [m.value for a in self.amounts(move, earlier) for m in find_money(a)]
         for m in find_money(text):

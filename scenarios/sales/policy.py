@@ -210,6 +210,7 @@ class CustomerPolicy:
         self.product: str | None = None  # the offer as said: product name and price
         self.price: float | None = None
         self.list_price: float | None = None
+        self.policies: dict[str, str] = {}  # the store's terms for the offer, as its catalog entry gives them
         self.known: dict[str, dict[str, bool]] = {}  # product name -> must-have -> present, as the seller said
         self.asked: set[tuple[str, str]] = set()
         self.discount_asks = 0
@@ -223,6 +224,7 @@ class CustomerPolicy:
         name = s.get("product")
         if name and name != self.product:
             self.product, self.list_price = name, products[name].price
+            self.policies = products[name].policies
             self.discount_asks, self.held = 0, False
         if s.get("price") is not None:
             self.price = s["price"]
@@ -294,7 +296,10 @@ class CustomerPolicy:
             alt = next((a for a in self.alternatives if a.name != name), None)
             if alt is not None:
                 return Act(CUSTOMER, "ask_compare", {"product": name, "alt": alt.name})
-        if self.curious and ("policy", self.curious) not in self.asked:
+        # Not a term the product does not have: asked about the warranty on a subscription, the seller said "not
+        # applicable … as a repair would cost a lot".
+        applies = not str(self.policies.get(self.curious or "", "")).lower().startswith("not applicable")
+        if self.curious and applies and ("policy", self.curious) not in self.asked:
             self.asked.add(("policy", self.curious))
             return Act(CUSTOMER, "ask_policy", {"policy": self.curious, "product": name})
         return None
@@ -321,7 +326,10 @@ class CustomerPolicy:
             out.append(("no_offer", ""))
         elif self.over_limit():
             out.append(("over_budget", ""))
-        elif self.p.strategy == DISCOUNT_STRATEGY and self.list_price is not None and self.price >= self.list_price:
+        elif self.p.strategy == DISCOUNT_STRATEGY and self.list_price is not None and self.price >= self.list_price \
+                and self.discount_asks:
+            # Only once it asked: a discount-seeker that never asked turned down a sedan under its budget "for no
+            # discount", which a reader took for a contradiction.
             out.append(("no_discount", ""))
         return out
 

@@ -61,7 +61,7 @@ class Coherence(Judge):
                                 f"(similarity {prod[i]:.2f} to {p.name})")
         strays += self._other_category(dialogue)
         unanswered = self._unanswered(dialogue)
-        contradictions = self._contradictions(dialogue)
+        contradictions = self._contradictions(dialogue) + self._farewells(dialogue)
         evidence += strays + unanswered + contradictions
         base = 0.5 * mean(answer) + 0.5 * mean(on_topic, default=mean(answer))
         # One salesperson turn about something else is a flaw a reader sees at once: it is not averaged away.
@@ -113,6 +113,21 @@ class Coherence(Judge):
             if asked and not any(cues[k].search(reply.text) or terms[k] & content_words(reply.text) for k in asked):
                 out.append(f"{quote(i + 1, reply, limit=90)} does not answer the customer's question about "
                            f"{' or '.join(sorted(asked))} in turn {i + 1}")
+        return out
+
+    def _farewells(self, d: Dialogue) -> list[str]:
+        """A goodbye with the talk going on after it: in a line before the last, or two sentences or more before the
+        end of the last (the 1.5B model said "Goodbye." mid-talk and went on with "I'll be there soon.")."""
+        cue = self.extractor.rules.cues["farewell"]
+        out = []
+        for i, t in enumerate(d.turns):
+            said = sentences(t.text)
+            last = i == len(d.turns) - 1
+            for k, s in enumerate(said):
+                if cue.search(s) and (not last or k < len(said) - 2):
+                    after = "the talk goes on" if not last else f"{len(said) - 1 - k} more sentences follow"
+                    out.append(f"{quote(i, t, s, 90)}: says goodbye and {after}")
+                    break
         return out
 
     def _contradictions(self, d: Dialogue) -> list[str]:
