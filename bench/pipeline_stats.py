@@ -42,7 +42,7 @@ def _copies(d, role: str, index: ProductIndex, n: int = 6) -> int:
         for m in reversed(index.find(text)):
             text = text[:m.start] + " | " + text[m.end:]
         for x in sorted(filter(None, said), key=len, reverse=True):
-            text = re.sub(re.escape(x), " | ", text, flags=re.I)
+            text = re.sub(rf"(?<!\w){re.escape(x)}(?!\w)", " | ", text, flags=re.I)
         words = re.sub(r"\$[\d,.]+", " | ", text.lower())
         words = re.findall(r"[a-z0-9|']+", words)
         return {tuple(words[i:i + n]) for i in range(len(words) - n + 1) if "|" not in words[i:i + n]}
@@ -80,7 +80,8 @@ def stats(run_dir: Path, since: str = "") -> dict[str, float | str]:
     if since and ds:
         wall = (max(when(d.finished) for d in ds) - when(since)).total_seconds()
     kept = sum(d.status == "kept" for d in ds)
-    index = product_index(Catalog.load(m["config"].get("catalog") or DEFAULT_CATALOG))
+    where = Path(m["config"].get("catalog") or DEFAULT_CATALOG)
+    index = product_index(Catalog.load(where if where.is_file() else DEFAULT_CATALOG))
     lo, hi = m["config"]["min_words"], m["config"]["max_words"]
     in_band = sum(lo <= count_words(t.text) <= hi for t in turns)
     llm_runs = sum(1 for d in ds for v in d.verdicts if v.judge == "llm_judge" and not v.details.get("skipped"))

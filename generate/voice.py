@@ -91,18 +91,21 @@ class Voice:
             out.append(f"speaks as {other.name}")
         return out
 
-    def _fit(self, raw: str, own: str, other: str, keep_last: int = 0) -> tuple[str, list[str]]:
-        """The line without labels or the other side's words, cut to the band at a sentence end where it overran
-        (before its last `keep_last` sentences: the closing questions the rules gave)."""
-        o = self.opts
+    def _fit(self, raw: str, own: str, other: str, keep_last: int = 0, max_words: int | None = None,
+             min_words: int | None = None) -> tuple[str, list[str]]:
+        """The line without labels or the other side's words, cut to the band (or `min_words`-`max_words`) at a
+        sentence end where it overran (before its last `keep_last` sentences: the closing questions the rules
+        gave)."""
+        hi = self.opts.max_words if max_words is None else max_words
+        lo = self.opts.min_words if min_words is None else min_words
         text, notes = clean_line(raw, (own,), (other,))
         # "128, 000 miles": a digit group the model wrote after a comma and a space is one number.
         while (joined := _SPLIT_NUMBER.sub(r"\1,\2", text)) != text:  # "1, 000, 000" takes two passes
             text = joined
         text, cut = cut_fragment(text)
         notes += ["fragment_cut"] * cut
-        if count_words(text) > o.max_words:
-            trimmed = trim_to_words(text, o.max_words, o.min_words, keep_last)
+        if count_words(text) > hi:
+            trimmed = trim_to_words(text, hi, lo, keep_last)
             if trimmed is not None:
                 text = trimmed
                 notes.append("trimmed")
@@ -123,11 +126,19 @@ class Voice:
         return text, False
 
     @staticmethod
+    def _before(text: str, closer: str) -> str:
+        """The model's words before the sentence where it said the rules' closing words itself, if it did: they
+        are appended once, at the end."""
+        said = sentences(text)
+        for k in range(len(said)):
+            if ends_with(" ".join(said[:k + 1]), closer):
+                return " ".join(said[:k + 1 - len(sentences(closer))])
+        return text
+
+    @staticmethod
     def _append(body: str, closer: str) -> str:
-        """The model's line with the rules' closing words after it (once: a body that already ends on them keeps
-        them as they are)."""
-        body = body.strip()
-        return body if ends_with(body, closer) else f"{body} {closer}".strip()
+        """The model's line with the rules' closing words after it."""
+        return f"{body.strip()} {closer}".strip()
 
     @staticmethod
     def _addresses_itself(text: str, name: str) -> bool:
@@ -178,12 +189,17 @@ class Voice:
                                           seed=rng.randrange(2**31), grammar=grammar,
                                           no_copy=o.no_copy)
             usage.add(c.usage)
-            raw = self._append(c.text, move.closer) if given else c.text
-            text, cut = self._end_at(raw, move.closer)
-            notes += ["cut_after_closer"] * cut
-            # The closer's sentences stay through a cut or a mend, where the line ends with them.
+            if given:  # the model's words cleaned and fitted to what the closer leaves, then the closer
+                body, fixes = self._fit(self._before(c.text, move.closer), speaker.name, other.name, 0,
+                                        o.max_words - given, o.min_words - given)
+                text = self._append(body, move.closer) if body else ""
+            else:
+                text, cut = self._end_at(c.text, move.closer)
+                notes += ["cut_after_closer"] * cut
+                # The closer's sentences stay through a cut or a mend, where the line ends with them.
+                text, fixes = self._fit(text, speaker.name, other.name,
+                                        len(sentences(move.closer)) if ends_with(text, move.closer) else 0)
             closing = len(sentences(move.closer)) if ends_with(text, move.closer) else 0
-            text, fixes = self._fit(text, speaker.name, other.name, closing)
             notes += [f for f in fixes if f not in notes]
             problems = self._problems(text, earlier, check(text) if text else ["no words"], speaker, other)
             if problems and (mended := self._mend(text, earlier, check, speaker, other, bool(move.openers),

@@ -91,6 +91,14 @@ def test_the_seller_taking_up_a_product_the_customer_invented_is_a_contradiction
     d.turns[c] = Turn(CUSTOMER, d.turns[c].text + " My neighbour swears by the BMW X3.", d.turns[c].timestamp)
     hit = [x for x in extractor.extract(d) if x.text == "X3"]
     assert hit and hit[0].status == CONTRADICTED and hit[0].turn == s, hit
+    said = d.turns[s].text.replace(" I would definitely go with the X3.", " We don't carry the X3, sadly.")
+    d.turns[s] = Turn(SALESPERSON, said, d.turns[s].timestamp)
+    assert not [x for x in extractor.extract(d) if x.text == "X3"]  # an honest "we don't have it"
+    # Spec words are no model name said alone: "Apple TV" does not make every later "TV" a product.
+    d.turns[c] = Turn(CUSTOMER, d.turns[c].text + " I also want it to work with my Samsung 5G phone.",
+                      d.turns[c].timestamp)
+    d.turns[s] = Turn(SALESPERSON, said + " It has 5G hotspot support.", d.turns[s].timestamp)
+    assert not [x for x in extractor.extract(d) if x.text == "5G"]
 
 
 def test_a_need_is_not_a_claim(extractor):
@@ -215,6 +223,10 @@ def test_a_goodbye_with_the_talk_going_on_after_it_is_a_contradiction(panel):
     run_on = with_turn("clean_laptop_xps", last, d.turns[last].text + " Goodbye. I'll make my decision soon. "
                        "I'll be there soon.")
     assert [e for e in coherence.judge(run_on).evidence if "2 more sentences follow" in e]
+    # A closing exchange is no talk going on after a goodbye.
+    d.turns[last] = Turn(d.turns[last].role, d.turns[last].text + " Bye for now.", d.turns[last].timestamp)
+    d.turns.append(Turn(SALESPERSON if d.turns[last].role == CUSTOMER else CUSTOMER, "Goodbye, and good luck!", ""))
+    assert not [e for e in coherence.judge(d).evidence if "says goodbye" in e]
 
 
 def test_coherence_is_deterministic_and_bounded(panel):

@@ -102,3 +102,11 @@ def test_closing_words_the_rules_append_end_the_line_once():
     assert appended.endswith(" " + closer) and appended.count(closer) == 1, appended
     assert not asked.endswith(closer)  # asked for only, the words are the model's to say (this one never does)
     assert appended[:-len(closer)].strip() == asked
+
+
+def test_closing_words_the_model_said_itself_are_appended_once_at_the_end():
+    closer = "What would you suggest?"
+    body = "I need a phone that lasts. My budget is tight. What would you suggest? I would go with the Pixel."
+    assert Voice._before(body, closer) == "I need a phone that lasts. My budget is tight."
+    assert Voice._before("I need a phone that lasts.", closer) == "I need a phone that lasts."
+    assert Voice._append(Voice._before(body, closer), closer).count(closer) == 1

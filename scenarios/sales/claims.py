@@ -216,10 +216,7 @@ class ClaimExtractor:
         for i, turn in enumerate(dialogue.turns):
             if turn.role == CUSTOMER:
                 said_by_customer.append(turn.text)
-                # Model words with a digit or a capital past the first letter ("X3", "iX"): plain words ("Galaxy")
-                # said alone are not a product name.
-                heard |= {model: name for name, model in self.invented(turn.text)
-                          if re.search(r"\d|.[A-Z]", model)}
+                heard |= {m: name for name, model in self.invented(turn.text) if (m := _model_word(model))}
                 continue
             if turn.role != SALESPERSON or only_turn not in (None, i):
                 continue
@@ -300,8 +297,10 @@ class ClaimExtractor:
     def _invented_products(self, i: int, sent: str, heard: dict[str, str]) -> list[Claim]:
         out = [Claim("product", i, name, sent, CONTRADICTED, f"\"{name}\" is not a product in the catalog")
                for name, _ in self.invented(sent)]
-        # The model alone, after the customer named the product in full: "I would definitely go with the X3".
-        for model, name in heard.items():
+        # The model alone, after the customer named the product in full: "I would definitely go with the X3"; not
+        # "we don't carry the X3".
+        negated = self.rules.cues["negation"].search(sent)
+        for model, name in ({} if negated else heard).items():
             alone = re.search(rf"(?<![\w-]){re.escape(model)}(?![\w-])", sent)
             if alone and not any(c.text.endswith(model) for c in out):
                 out.append(Claim("product", i, model, sent, CONTRADICTED,
@@ -462,6 +461,19 @@ class ClaimExtractor:
                         else f"{p.name} does have {phrase}, the turn says it does not")
                 out.append(Claim("feature", i, m.group(0), sent, CONTRADICTED, note, p.id, positive=positive))
         return out
+
+
+# Spec words that are no model name, said alone: "Apple TV" is not "the TV".
+_NOT_MODELS = {"4k", "5g", "8k", "tv", "oled", "qled", "hd", "uhd", "usb", "led", "lte", "wifi", "ai", "gps", "ssd"}
+
+
+def _model_word(model: str) -> str:
+    """The first word of a model name that tells it apart when said alone: letters mixed with digits or an inner
+    capital ("X3", "iX", "WH-1000XM4"); "" for plain words ("Galaxy") and spec words ("5G", "OLED")."""
+    for w in model.split():
+        if w.lower() not in _NOT_MODELS and re.search(r"[A-Za-z]\d|\d[A-Za-z]|[a-z][A-Z]", w):
+            return w
+    return ""
 
 
 _EXTRACTORS: dict[int, tuple[Catalog, ClaimExtractor]] = {}

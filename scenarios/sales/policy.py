@@ -201,6 +201,7 @@ class CustomerPolicy:
         strategy = persona.strategy
         low, high = (2, 3) if strategy == IMPATIENT_STRATEGY else (4, 5) if persona.personality in CHATTY else (3, 5)
         self.patience = max(2, min(max_exchanges, rng.randint(low, high)))
+        self.max_exchanges = max_exchanges
         self.haggler = persona.personality in HAGGLERS or strategy == DISCOUNT_STRATEGY or rng.random() < 0.35
         self.says_budget_early = rng.random() < (0.6 if self.haggler else 0.3)
         self.says_budget_when_haggling = rng.random() < 0.6
@@ -260,7 +261,14 @@ class CustomerPolicy:
             f not in self.known.get(self.product, {}) for f in self.p.preferred_features)
         # Past its patience a customer still asks about a must-have no one confirmed: it does not buy blind (an
         # impatient buyer of a truck "with heated seats" took one whose seats no one mentioned).
-        if not last and (exchange < self.patience or unconfirmed):
+        # Nor does a discount-seeker decide before it asked for one: it turned down a sedan under its budget "for no
+        # discount" it never asked for, which a reader took for a contradiction.
+        unasked = self._wants_discount() and not self.discount_asks and not self.held
+        if not last and unasked and exchange >= self.max_exchanges - 1:  # its last chance to ask: the price first
+            ask = self._ask_discount()
+            if ask is not None:
+                return ask
+        if not last and (exchange < self.patience or unconfirmed or unasked):
             ask = self._next_question()
             if ask is not None:
                 return ask
@@ -275,22 +283,9 @@ class CustomerPolicy:
             if f not in known and (name, f) not in self.asked:
                 self.asked.add((name, f))
                 return Act(CUSTOMER, "ask_feature", {"feature": f, "product": name})
-        over = self.over_limit()
-        wants_cut = self.haggler and self.price is not None and self.list_price is not None \
-            and self.price >= self.list_price
-        if (over or wants_cut) and not self.held and self.discount_asks < 2 and not self._lacks():
-            self.discount_asks += 1
-            slots: dict[str, Any] = {"product": name, "price": self.price}
-            if self.says_budget_when_haggling and not self.budget_said and self.p.budget < (self.price or 0):
-                slots["budget"] = self.p.budget
-                self.budget_said = True
-            base = self.p.budget if self.budget_said and self.p.budget < (self.price or 0) else (self.price or 0) * 0.9
-            # Never more than it would pay: a buyer with $1,300 countered $1,520 for a $1,699 laptop, and would have
-            # turned down its own price had the seller met it.
-            base = min(base, self.limit)
-            if self.rng.random() < 0.7:
-                slots["counter"] = round_price(base, 0, self.price or base)
-            return Act(CUSTOMER, "ask_discount", slots)
+        ask = self._ask_discount()
+        if ask is not None:
+            return ask
         if self.compares and self.alternatives and ("compare", "") not in self.asked:
             self.asked.add(("compare", ""))
             alt = next((a for a in self.alternatives if a.name != name), None)
@@ -303,6 +298,33 @@ class CustomerPolicy:
             self.asked.add(("policy", self.curious))
             return Act(CUSTOMER, "ask_policy", {"policy": self.curious, "product": name})
         return None
+
+    def _ask_discount(self) -> Act | None:
+        """A request for a lower price, when the offer is over its limit or a haggler heard the list price."""
+        name, over = self.product, self.over_limit()
+        wants_cut = self.haggler and self.price is not None and self.list_price is not None \
+            and self.price >= self.list_price
+        # Not for a product that lacks a must-have (it will not buy it anyway), but a discount-seeker asks still.
+        if (over or wants_cut) and not self.held and self.discount_asks < 2 and \
+                (not self._lacks() or self.p.strategy == DISCOUNT_STRATEGY):
+            self.discount_asks += 1
+            slots: dict[str, Any] = {"product": name, "price": self.price}
+            if self.says_budget_when_haggling and not self.budget_said and self.p.budget < (self.price or 0):
+                slots["budget"] = self.p.budget
+                self.budget_said = True
+            base = self.p.budget if self.budget_said and self.p.budget < (self.price or 0) else (self.price or 0) * 0.9
+            # Never more than it would pay: a buyer with $1,300 countered $1,520 for a $1,699 laptop, and would have
+            # turned down its own price had the seller met it.
+            base = min(base, self.limit)
+            if self.rng.random() < 0.7:
+                slots["counter"] = round_price(base, 0, self.price or base)
+            return Act(CUSTOMER, "ask_discount", slots)
+        return None
+
+    def _wants_discount(self) -> bool:
+        """A discount-seeker offered the list price."""
+        return self.p.strategy == DISCOUNT_STRATEGY and self.list_price is not None and self.price is not None \
+            and self.price >= self.list_price
 
     def over_limit(self) -> bool:
         """The offer as said costs more than the customer can pay (its budget, or its stretch)."""
@@ -326,10 +348,7 @@ class CustomerPolicy:
             out.append(("no_offer", ""))
         elif self.over_limit():
             out.append(("over_budget", ""))
-        elif self.p.strategy == DISCOUNT_STRATEGY and self.list_price is not None and self.price >= self.list_price \
-                and self.discount_asks:
-            # Only once it asked: a discount-seeker that never asked turned down a sedan under its budget "for no
-            # discount", which a reader took for a contradiction.
+        elif self._wants_discount():
             out.append(("no_discount", ""))
         return out
 

@@ -123,8 +123,10 @@ class Coherence(Judge):
         for i, t in enumerate(d.turns):
             said = sentences(t.text)
             last = i == len(d.turns) - 1
+            # A closing exchange is no talk going on: "Thanks, bye!" answered "Bye, see you later!".
+            closing = all(cue.search(u.text) and len(sentences(u.text)) <= 2 for u in d.turns[i + 1:])
             for k, s in enumerate(said):
-                if cue.search(s) and (not last or k < len(said) - 2):
+                if cue.search(s) and (not last or k < len(said) - 2) and not (closing and not last):
                     after = "the talk goes on" if not last else f"{len(said) - 1 - k} more sentences follow"
                     out.append(f"{quote(i, t, s, 90)}: says goodbye and {after}")
                     break
