@@ -101,6 +101,21 @@ def test_the_seller_taking_up_a_product_the_customer_invented_is_a_contradiction
     assert not [x for x in extractor.extract(d) if x.text == "5G"]
 
 
+def test_which_of_two_products_costs_more_is_checked_against_their_prices(extractor):
+    # "However, the Apple iPhone 16 … is a bit more expensive" than the $1,299 Galaxy: a blind reader caught it.
+    d = clean("clean_headphones_xm5")
+    s = next(i for i, t in enumerate(d.turns) if t.role == SALESPERSON and i > 0)
+    def said(sentence: str) -> list:
+        d.turns[s] = Turn(SALESPERSON, sentence, "")
+        return [c for c in extractor.extract(d) if c.kind == "comparison"]
+    wrong = said("Next to the Sony WH-1000XM5, the JBL Tune 770NC is a bit more expensive.")
+    assert [c.status for c in wrong] == [CONTRADICTED], wrong
+    assert [c.status for c in said("The JBL Tune 770NC is cheaper than the Sony WH-1000XM5.")] == [SUPPORTED]
+    assert [c.status for c in said("The Sony WH-1000XM5 costs more than the JBL Tune 770NC.")] == [SUPPORTED]
+    assert said("The JBL Tune 770NC is not more expensive than the Sony WH-1000XM5.") == []  # no claim read
+    assert said("The JBL Tune 770NC at $129 is cheaper than the Sony WH-1000XM5.") == []  # amounts: price claims
+
+
 def test_a_need_is_not_a_claim(extractor):
     d = with_turn("clean_car_crv", 2, "You mentioned you want a heated steering wheel, so let me check.")
     assert not [c for c in extractor.extract(d) if c.turn == 2 and c.kind == "feature"]

@@ -26,7 +26,8 @@ _NUM = r"(?<![\w.,$])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
 
 @dataclass
 class Claim:
-    kind: str  # price, discount, monthly, amount, spec, warranty, financing, returns, feature, product, floor
+    kind: str  # price, discount, monthly, amount, spec, warranty, financing, returns, feature, product, floor,
+    # comparison (which of two costs more)
     turn: int  # 0-based index into dialogue.turns
     text: str  # the words that make the claim
     sentence: str
@@ -229,6 +230,7 @@ class ClaimExtractor:
                 mentions = self.index.find(sent)
                 claims += [self._product_claim(i, sent, m, in_play) for m in mentions]
                 claims += self._invented_products(i, sent, heard)
+                claims += self._price_comparison(i, sent, mentions, self.index.find(turn.text), in_play)
                 if leak := self.rules.cues["floor_leak"].search(sent):
                     claims.append(Claim("floor", i, leak.group(0), sent, CONTRADICTED,
                                         "names the discount floor, which the catalog keeps private", gate="floor"))
@@ -274,6 +276,31 @@ class ClaimExtractor:
         ids = [p.id for p in m.products]
         subject = in_play.id if in_play is not None and in_play.id in ids else ids[0]
         return Claim("product", i, m.text, sent, SUPPORTED, f"a catalog product ({names})", subject)
+
+    def _price_comparison(self, i: int, sent: str, mentions, in_turn, in_play: Product | None) -> list[Claim]:
+        """"The iPhone 16 is a bit more expensive" (than the $1,299 Galaxy the turn named too): which of two products
+        costs more, against their list prices. Only where the sentence states no amount (a stated amount is checked
+        as a price) and names the product it speaks of before the comparison."""
+        cues = self.rules.cues
+        hit = cues["pricier"].search(sent) or cues["cheaper"].search(sent)
+        if hit is None or find_money(sent):
+            return []
+        before = [m for m in mentions if m.end <= hit.start()]
+        if not before or cues["negation"].search(sent[before[-1].end:hit.start()]):
+            return []
+        a = self._subject(before, in_play)
+        after = [m for m in mentions if m.start >= hit.end()]
+        others = {p.id: p for m in (after or in_turn) for p in m.products[:1] if p.id != a.id}
+        if len(others) != 1:
+            return []
+        b = next(iter(others.values()))
+        pricier = hit.re is cues["pricier"]
+        if a.price == b.price or (a.price > b.price) == pricier:
+            return [Claim("comparison", i, hit.group(0), sent, SUPPORTED, f"{a.name} {money(a.price)}, {b.name} "
+                          f"{money(b.price)}", a.id)]
+        return [Claim("comparison", i, hit.group(0), sent, CONTRADICTED,
+                      f"{a.name} costs {money(a.price)} and {b.name} {money(b.price)}: it is "
+                      f"{'cheaper' if pricier else 'dearer'}", a.id)]
 
     def invented(self, text: str) -> list[tuple[str, str]]:
         """(name, model words) of each product the text names by a catalog brand that the catalog does not have:
