@@ -230,7 +230,7 @@ class ClaimExtractor:
                 mentions = self.index.find(sent)
                 claims += [self._product_claim(i, sent, m, in_play) for m in mentions]
                 claims += self._invented_products(i, sent, heard)
-                claims += self._price_comparison(i, sent, mentions, self.index.find(turn.text), in_play)
+                claims += self._price_comparison(i, sent, mentions, turn.text, in_play)
                 if leak := self.rules.cues["floor_leak"].search(sent):
                     claims.append(Claim("floor", i, leak.group(0), sent, CONTRADICTED,
                                         "names the discount floor, which the catalog keeps private", gate="floor"))
@@ -277,7 +277,7 @@ class ClaimExtractor:
         subject = in_play.id if in_play is not None and in_play.id in ids else ids[0]
         return Claim("product", i, m.text, sent, SUPPORTED, f"a catalog product ({names})", subject)
 
-    def _price_comparison(self, i: int, sent: str, mentions, in_turn, in_play: Product | None) -> list[Claim]:
+    def _price_comparison(self, i: int, sent: str, mentions, turn_text: str, in_play: Product | None) -> list[Claim]:
         """"The iPhone 16 is a bit more expensive" (than the $1,299 Galaxy the turn named too): which of two products
         costs more, against their list prices. Only where the sentence states no amount (a stated amount is checked
         as a price) and names the product it speaks of before the comparison."""
@@ -290,7 +290,8 @@ class ClaimExtractor:
             return []
         a = self._subject(before, in_play)
         after = [m for m in mentions if m.start >= hit.end()]
-        others = {p.id: p for m in (after or in_turn) for p in m.products[:1] if p.id != a.id}
+        # The other product: named after the comparison ("than the Y"), else the one other the turn names.
+        others = {p.id: p for m in (after or self.index.find(turn_text)) for p in m.products[:1] if p.id != a.id}
         if len(others) != 1:
             return []
         b = next(iter(others.values()))

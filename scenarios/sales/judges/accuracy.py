@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.dialogue import Dialogue, LineFlaw, Verdict
 from judge.base import Judge, JudgeContext, gate, register, verdict
 from judge.text import quote
-from scenarios.sales.claims import CONTRADICTED, IMMATERIAL, SUPPORTED, UNSUPPORTED, ClaimExtractor
+from scenarios.sales.claims import CONTRADICTED, IMMATERIAL, SUPPORTED, UNSUPPORTED, claim_extractor
 
 _PRICE_KINDS = {"price", "discount"}
 
@@ -16,7 +16,7 @@ class Accuracy(Judge):
 
     def __init__(self, ctx: JudgeContext):
         super().__init__(ctx)
-        self.extractor = ClaimExtractor(ctx.catalog)
+        self.extractor = claim_extractor(ctx.catalog)  # one per catalog, shared with the other judges
 
     def judge(self, dialogue: Dialogue) -> Verdict | None:
         if not dialogue.turns:

@@ -9,7 +9,7 @@ from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Verdict
 from core.words import sentences
 from judge.base import Judge, JudgeContext, register, verdict
 from judge.text import clamp, content_words, mean, quote, where
-from scenarios.sales.claims import Claim, ClaimExtractor
+from scenarios.sales.claims import Claim, claim_extractor
 from scenarios.sales.prices import money
 
 
@@ -20,7 +20,7 @@ class Coherence(Judge):
 
     def __init__(self, ctx: JudgeContext):
         super().__init__(ctx)
-        self.extractor = ClaimExtractor(ctx.catalog)
+        self.extractor = claim_extractor(ctx.catalog)  # one per catalog, shared with the other judges
 
     def _embed(self, texts: list[str]):
         res = self.ctx.resources

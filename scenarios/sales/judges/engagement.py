@@ -10,7 +10,7 @@ from core.mentions import norm
 from core.words import sentences
 from judge.base import DATA_DIR, Judge, JudgeContext, register, verdict
 from judge.text import clamp, content_words, mean, quote, where
-from scenarios.sales.claims import ClaimExtractor, numbers_with_units
+from scenarios.sales.claims import claim_extractor, numbers_with_units
 from scenarios.sales.prices import find_money
 
 
@@ -26,7 +26,7 @@ class Engagement(Judge):
         self.ref_rx = re.compile(cfg["reference_phrases"], re.I)
         self.filler_rx = re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(f) for f in cfg["filler"]) + r")(?![a-z])",
                                     re.I)
-        self.claims = ClaimExtractor(ctx.catalog)
+        self.claims = claim_extractor(ctx.catalog)  # one per catalog, shared with the other judges
 
     def _pitch_at(self, text: str) -> int | None:
         """Where in a turn the salesperson first pitches: names a product, a price or a feature."""
