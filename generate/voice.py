@@ -126,13 +126,16 @@ class Voice:
         return text, False
 
     @staticmethod
-    def _before(text: str, closer: str) -> str:
+    def _before(text: str, closer: str, min_words: int = 0) -> str:
         """The model's words before the sentence where it said the rules' closing words itself, if it did: they
-        are appended once, at the end."""
+        are appended once, at the end. Where fewer than `min_words` come before them, the words after them stay
+        too (the closing words taken out): cut there, the tiny model's line fell under the band on every try."""
         said = sentences(text)
+        n = len(sentences(closer))
         for k in range(len(said)):
             if ends_with(" ".join(said[:k + 1]), closer):
-                return " ".join(said[:k + 1 - len(sentences(closer))])
+                before = " ".join(said[:k + 1 - n])
+                return before if count_words(before) >= min_words else " ".join(said[:k + 1 - n] + said[k + 1:])
         return text
 
     @staticmethod
@@ -176,6 +179,11 @@ class Voice:
         attempts = 0
         # The words the rules append after the model's (Move.append_closer) leave it less of the band.
         given = count_words(move.closer) if move.append_closer and move.closer else 0
+        # An opener is forced by the grammar, and the model may spell it a character a token where the DRY sampler
+        # (no_copy) weighs against the usual tokens of words the context holds: the tiny model spent 132 tokens on
+        # the 35 words of a customer's opening words, and the limit cut them off. A limit, not a cost: the grammar
+        # ends the line first.
+        opener_tokens = max((len(op) for op in move.openers), default=0) if self.grammar else 0
         for attempt in range(o.retries + 1):
             attempts = attempt + 1
             temperature = None if o.temperature is None else min(1.2, o.temperature + 0.1 * attempt)
@@ -184,13 +192,15 @@ class Voice:
             grammar = band_grammar(max(1, o.min_words - given), o.max_words - given, amounts, overrun, move.openers,
                                    figures) if self.grammar else None
             c = await self.model.complete(speaker.messages,
-                                          max_tokens=int((o.max_words - given + overrun) * o.tokens_per_word),
+                                          max_tokens=int((o.max_words - given + overrun) * o.tokens_per_word)
+                                          + opener_tokens,
                                           temperature=temperature, top_p=o.top_p, slot=speaker.slot,
                                           seed=rng.randrange(2**31), grammar=grammar,
                                           no_copy=o.no_copy)
             usage.add(c.usage)
             if given:  # the model's words cleaned and fitted to what the closer leaves, then the closer
-                body, fixes = self._fit(self._before(c.text, move.closer), speaker.name, other.name, 0,
+                body, fixes = self._fit(self._before(c.text, move.closer, o.min_words - given), speaker.name,
+                                        other.name, 0,
                                         o.max_words - given, o.min_words - given)
                 text = self._append(body, move.closer) if body else ""
             else:

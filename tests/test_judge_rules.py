@@ -414,3 +414,16 @@ def test_an_unfilled_template_slot_discards_and_is_a_line_flaw(panel):
     assert [f.rule for f in panel.line_flaws(d)] == ["garbled"]
     d.turns[6] = Turn(d.turns[6].role, "Deal, I'll bring the kids to see it [laughs]. [[END]]", "")
     assert [f.rule for f in panel.line_flaws(d)] == []  # neither the end mark nor a bracketed aside is a slot
+
+
+def test_a_products_figure_said_with_another_unit_is_a_contradiction(extractor):
+    # "a battery that can last for 4,492 hours" of the 4,492 mAh Pixel 8a, kept at 0.90.
+    d = clean("clean_headphones_xm5")
+    s = next(i for i, t in enumerate(d.turns) if t.role == SALESPERSON and i > 0)
+
+    def said(sentence: str) -> list:
+        d.turns[s] = Turn(SALESPERSON, sentence, "")
+        return [(c.status, c.value) for c in extractor.extract(d) if c.kind == "spec" and c.turn == s]
+    assert said("The Google Pixel 8a has a battery that can last for 4,492 hours.") == [(CONTRADICTED, 4492)]
+    assert said("The Google Pixel 8a has a 4,492 mAh battery.") == [(SUPPORTED, 4492)]
+    assert said("The Google Pixel 8a will last you 3 hours of calls.") == []  # a small figure: talk, not a spec

@@ -110,3 +110,11 @@ def test_closing_words_the_model_said_itself_are_appended_once_at_the_end():
     assert Voice._before(body, closer) == "I need a phone that lasts. My budget is tight."
     assert Voice._before("I need a phone that lasts.", closer) == "I need a phone that lasts."
     assert Voice._append(Voice._before(body, closer), closer).count(closer) == 1
+
+
+def test_closing_words_said_early_keep_the_words_after_them_where_those_before_are_too_few():
+    closer = "What would you suggest?"
+    body = "I need a phone that lasts. What would you suggest? My budget is tight and I travel a lot."
+    assert Voice._before(body, closer, min_words=6) == "I need a phone that lasts."
+    both = "I need a phone that lasts. My budget is tight and I travel a lot."
+    assert Voice._before(body, closer, min_words=7) == both

@@ -446,10 +446,23 @@ class ClaimExtractor:
                 shown = ", ".join(f"{k:g}" for k in sorted(known))
                 out.append(Claim("spec", i, frag, sent, CONTRADICTED,
                                  f"{p.name} has {shown} {unit}, not {v:g}", p.id, v))
+            elif other := self._other_unit(f, v, unit):
+                # The product's figure with another unit: "a battery that can last for 4,492 hours" of a 4,492 mAh
+                # phone, kept at 0.90 by a judge that took it for talk.
+                out.append(Claim("spec", i, frag, sent, CONTRADICTED, f"{v:g} is the {p.name}'s {other}, not {unit}",
+                                 p.id, v))
             elif unit not in ("years", "months", "days", "hours", "minutes", "percent"):
                 # Time spans outside a policy sentence are usually talk ("in two years"), not specs.
                 out.append(Claim("spec", i, frag, sent, UNSUPPORTED, f"{p.name} lists no {unit} figure", p.id, v))
         return out
+
+    @staticmethod
+    def _other_unit(f: ProductFacts, value: float, unit: str) -> str | None:
+        """The unit the product gives this figure in, when it is another one and the figure is distinctive (at least
+        100, or a fraction): a small whole number in two units is as likely chance ("5 seats", "5 years")."""
+        if value < 100 and value == int(value):
+            return None
+        return next((u for u, vals in f.by_unit.items() if u != unit and value in vals), None)
 
     def _clause_values(self, f: ProductFacts, kinds: list[str], unit: str, text: str, a: int, b: int) -> set[float]:
         """The unit's figures in the policy clause that shares the most words with the claim's part of the sentence."""
