@@ -150,6 +150,20 @@ def test_role_leakage_a_customer_speaking_the_sellers_part(panel, said):
     assert judge_of(panel, "role_leakage").judge(with_turn("clean_car_crv", 2, f"{seller} {said}")).score == 1
 
 
+def test_role_leakage_a_line_speaking_of_the_other_side_in_the_third_person(panel):
+    # "The salesperson looks over my options and starts to offer their picks. I decide on a Mazda MX-5.", kept at 0.98.
+    judge = judge_of(panel, "role_leakage")
+    base = clean("clean_car_crv").turns[3].text
+    said = "The salesperson looks over my options and starts to offer their picks."
+    v = judge.judge(with_turn("clean_car_crv", 3, f"{base} {said}"))
+    assert v.score < 1 and "speaks of the salesperson" in v.evidence[0], v.evidence
+    seller = clean("clean_car_crv").turns[2].text
+    v = judge.judge(with_turn("clean_car_crv", 2, f"{seller} It has what the customer asked for."))
+    assert v.score < 1 and "speaks of the customer" in v.evidence[0], v.evidence
+    # To them, not of them: "you" and the name are the other side addressed.
+    assert judge.judge(with_turn("clean_car_crv", 3, f"{base} You have been a great salesman.")).score == 1
+
+
 def test_role_leakage_lets_a_customer_ask_for_a_lower_price(panel):
     base = clean("clean_car_crv").turns[3].text
     for said in ("Can you lower the price to $33,000?", "Could you bring down the price a little?",

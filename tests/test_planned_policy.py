@@ -480,3 +480,16 @@ def test_each_side_hears_what_the_other_did_not_its_words(world):
                 if said.role == CUSTOMER and said.slots.get(k):
                     assert money(said.slots[k]) in prompt, (d.id, prompt)
     assert heard > 100 or not ep.texts["heard"]["moves"]
+
+
+def test_the_seller_never_has_the_customers_name(world):
+    catalog, cfg, _ = world
+    names = ["Alex", "Mateo"]
+    sc = scenario("sales", catalog=catalog, seller_names=names, stores={"default": "Shop"},
+                  behaviours={**cfg.personalities, **cfg.temperaments}, stretch=cfg.over_budget_stretch, car=cfg.car)
+    for i in range(40):
+        persona, product = sample_pair(3, i, catalog.products, cfg)
+        for name in names:
+            persona.name = name
+            d = Dialogue(id=f"t{i}", index=i, persona=persona, product=product, seed=3)
+            assert sc.episode(d, [], f"3:{i}", 5, (50, 75)).seller_name != name

@@ -74,7 +74,12 @@ class RoleLeakage(Judge):
             return (f"{quote(i, t, snippet(t.text, m.start(), m.end(), 50))} contains the label or script marker "
                     f"\"{m.group(0).strip()}\"")
         said = sentences(t.text)
+        other = _OTHER[t.role][1]
         for s in said:
+            # The other side in the third person, as in a script ("The salesperson looks over my options … I decide
+            # on a Mazda MX-5."): the same test the voice puts to a line, kept at 0.98 where the line stayed unmet.
+            if re.search(rf"\bthe {other}\b", s, re.I):
+                return f"{quote(i, t, s)}: speaks of the {other} instead of to them"
             statements, asks = _other_words().get(t.role, ([], []))
             if any(rx.search(s) for rx in (asks if s.rstrip().endswith("?") else statements + asks)):
                 return f"{quote(i, t, s)}: the {_OTHER[t.role][1]}'s words inside a {t.role} turn"

@@ -44,7 +44,8 @@ class SalesScenario:
                 word_band: tuple[int, int]) -> SalesEpisode:
         p = dialogue.persona
         rng = random.Random(f"{seed}:world")
-        seller = rng.choice(self.seller_names)
+        # Never the customer's own name: a seller "Mateo" greeting a customer Mateo read as one speaker playing both.
+        seller = rng.choice([n for n in self.seller_names if n != p.name] or self.seller_names)
         store = self.stores.get(p.category, self.stores.get("default", "our store"))
         limit = p.budget * (self.stretch if p.over_budget_ok else 1.0)
         dialogue.extra.update(seller=seller, store=store, alternatives=[a.id for a in alternatives])
