@@ -160,6 +160,8 @@ def test_role_leakage_a_line_speaking_of_the_other_side_in_the_third_person(pane
     seller = clean("clean_car_crv").turns[2].text
     v = judge.judge(with_turn("clean_car_crv", 2, f"{seller} It has what the customer asked for."))
     assert v.score < 1 and "speaks of the customer" in v.evidence[0], v.evidence
+    for said in ("The customer service team answers within a day.", "The customer reviews are excellent."):
+        assert judge.judge(with_turn("clean_car_crv", 2, f"{seller} {said}")).score == 1, said
     # To them, not of them: "you" and the name are the other side addressed.
     assert judge.judge(with_turn("clean_car_crv", 3, f"{base} You have been a great salesman.")).score == 1
 

@@ -78,7 +78,8 @@ class RoleLeakage(Judge):
         for s in said:
             # The other side in the third person, as in a script ("The salesperson looks over my options … I decide
             # on a Mazda MX-5."): the same test the voice puts to a line, kept at 0.98 where the line stayed unmet.
-            if re.search(rf"\bthe {other}\b", s, re.I):
+            # Not "the customer service team" or "the customer's reviews".
+            if re.search(rf"\bthe {other}\b(?!['\u2019]s\b|\s+(?:service|support|care|reviews?|ratings?))", s, re.I):
                 return f"{quote(i, t, s)}: speaks of the {other} instead of to them"
             statements, asks = _other_words().get(t.role, ([], []))
             if any(rx.search(s) for rx in (asks if s.rstrip().endswith("?") else statements + asks)):
