@@ -134,8 +134,8 @@ class Voice:
         n = len(sentences(closer))
         for k in range(len(said)):
             if ends_with(" ".join(said[:k + 1]), closer):
-                before = " ".join(said[:k + 1 - n])
-                return before if count_words(before) >= min_words else " ".join(said[:k + 1 - n] + said[k + 1:])
+                head, after = said[:k + 1 - n], said[k + 1:]
+                return " ".join(head if count_words(" ".join(head)) >= min_words else head + after)
         return text
 
     @staticmethod
@@ -199,9 +199,8 @@ class Voice:
                                           no_copy=o.no_copy)
             usage.add(c.usage)
             if given:  # the model's words cleaned and fitted to what the closer leaves, then the closer
-                body, fixes = self._fit(self._before(c.text, move.closer, o.min_words - given), speaker.name,
-                                        other.name, 0,
-                                        o.max_words - given, o.min_words - given)
+                said = self._before(c.text, move.closer, o.min_words - given)
+                body, fixes = self._fit(said, speaker.name, other.name, 0, o.max_words - given, o.min_words - given)
                 text = self._append(body, move.closer) if body else ""
             else:
                 text, cut = self._end_at(c.text, move.closer)

@@ -23,6 +23,11 @@ _META = re.compile(r"<\|?(?:im_start|im_end|assistant|user|system|eot_id|end)\|?
 _ANSWER = re.compile(r"\s*(?:yes|yep|yeah|no|nope|correct|that's\s+right)\s*[,.!;]\s*(?:it|they|the|this|that|its)\b",
                      re.I)
 _OTHER = {SALESPERSON: (CUSTOMER, "customer"), CUSTOMER: (SALESPERSON, "salesperson")}
+# The other side in the third person, as in a script ("The salesperson looks over my options … I decide on a Mazda
+# MX-5."): the voice's own test of a line, kept at 0.98 where the line stayed unmet. Not "the customer service team"
+# or "the customer's reviews".
+_OF_OTHER = {role: re.compile(rf"\bthe {word}\b(?!['\u2019]s\b|\s+(?:service|support|care|reviews?|ratings?))", re.I)
+             for role, (_, word) in _OTHER.items()}
 
 
 def _asked(text: str) -> set[str]:
@@ -75,15 +80,12 @@ class RoleLeakage(Judge):
                     f"\"{m.group(0).strip()}\"")
         said = sentences(t.text)
         other = _OTHER[t.role][1]
+        statements, asks = _other_words().get(t.role, ([], []))
         for s in said:
-            # The other side in the third person, as in a script ("The salesperson looks over my options … I decide
-            # on a Mazda MX-5."): the same test the voice puts to a line, kept at 0.98 where the line stayed unmet.
-            # Not "the customer service team" or "the customer's reviews".
-            if re.search(rf"\bthe {other}\b(?!['\u2019]s\b|\s+(?:service|support|care|reviews?|ratings?))", s, re.I):
+            if _OF_OTHER[t.role].search(s):
                 return f"{quote(i, t, s)}: speaks of the {other} instead of to them"
-            statements, asks = _other_words().get(t.role, ([], []))
             if any(rx.search(s) for rx in (asks if s.rstrip().endswith("?") else statements + asks)):
-                return f"{quote(i, t, s)}: the {_OTHER[t.role][1]}'s words inside a {t.role} turn"
+                return f"{quote(i, t, s)}: the {other}'s words inside a {t.role} turn"
         if t.role == CUSTOMER:
             # "Is the chair around 41 pounds? Yes, it weighs 41 pounds": the customer writes the seller's answer.
             # A seller may answer its own rhetorical question; a shopper asking about the product cannot.
