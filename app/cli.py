@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from app.args import Parser, unit
 from app.sessions import close_session, open_session
 from core.config import RunConfig, resume_conflicts
 from core.errors import InputError
@@ -24,28 +25,13 @@ EXIT_OK, EXIT_PARTIAL, EXIT_INPUT = 0, 1, 2
 PACKAGES = ("openai", "xllamacpp", "torch", "transformers", "bert-score", "alt-profanity-check", "harper-py")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, instead of argparse's usage dump
-        raise InputError(f"{message[0].upper()}{message[1:]}." if not message.endswith(".") else message)
-
-
-def _unit(x: str) -> float:
-    try:
-        v = float(x)
-    except ValueError:  # argparse would otherwise say "invalid _unit value"
-        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {x!r}") from None
-    if not 0.0 <= v <= 1.0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {x}")
-    return v
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="run.py", argument_default=argparse.SUPPRESS,
+    p = Parser(prog="run.py", argument_default=argparse.SUPPRESS,
                 description="Generate, judge and evaluate synthetic sales conversations.")
     g = p.add_argument_group("run")
     g.add_argument("--num-dialogues", type=int, help="kept dialogues wanted (default 100)")
     g.add_argument("--max-attempts", type=int, help="dialogues to try at most (default 2 x --num-dialogues)")
-    g.add_argument("--min-score", type=_unit, help="keep dialogues scoring at least this, 0-1 (default 0.7)")
+    g.add_argument("--min-score", type=unit, help="keep dialogues scoring at least this, 0-1 (default 0.7)")
     g.add_argument("--seed", type=int, help="fixes personas, products and sampling (default 0)")
     g.add_argument("--out", help="run directory (default runs/<timestamp>)")
     g.add_argument("--resume", metavar="RUN_DIR", help="continue a run that was stopped")

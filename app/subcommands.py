@@ -1,11 +1,14 @@
-"""`run.py judge FILE` (score a dataset a user already has) and `run.py report RUN_DIR` (rebuild a report)."""
+"""`run.py judge FILE` (score a dataset a user already has) and `run.py report RUN_DIR` (rebuild the metrics and
+the report of a run; `python -m evaluate RUN_DIR` is the same command)."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import logging
 from pathlib import Path
 
+from app.args import Parser, unit
 from core.catalog import DEFAULT_CATALOG, Catalog
 from core.config import RunConfig
 from core.dialogue import KEPT
@@ -16,12 +19,10 @@ from core.rundir import RunDir, write_atomic
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
-    from app.cli import _Parser, _unit
-
-    p = _Parser(prog=prog)
+    p = Parser(prog=prog)
     if prog.endswith("judge"):
         p.add_argument("file", help="dialogues.jsonl, sales_conversations.csv or an LMRL-Gym Car Dealer JSON")
-        p.add_argument("--min-score", type=_unit, default=0.7)
+        p.add_argument("--min-score", type=unit, default=0.7)
         p.add_argument("--out", help="directory for the verdicts (default: beside FILE)")
         p.add_argument("--catalog", default=str(DEFAULT_CATALOG))
         p.add_argument("--no-llm-judge", dest="llm_judge", action="store_false")
@@ -36,9 +37,14 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         p.add_argument("--max-exchanges", type=int, default=None)
         p.add_argument("--judge-weights", default=None)
     else:
-        p.add_argument("run_dir")
-        p.add_argument("--reference")
-        p.add_argument("--bertscore-model")
+        p.add_argument("run_dir", help="a run directory (holds manifest.json and dialogues.jsonl)")
+        p.add_argument("--reference", help="an LMRL-Gym Car Dealer JSON file for BERTScore "
+                                           "(default: the bundled paper examples)")
+        p.add_argument("--bertscore-model", help="a local encoder directory for BERTScore "
+                                                 "(default: the packaged all-MiniLM-L6-v2)")
+        p.add_argument("--no-bertscore", dest="bertscore", action="store_false", help="skip BERTScore (fast)")
+        p.add_argument("--no-report", dest="report", action="store_false", help="write metrics.json only")
+        p.add_argument("-q", "--quiet", action="store_true")
     return p
 
 
@@ -89,9 +95,10 @@ def main_subcommand(argv: list[str]) -> int:
         if unapplied:
             print("Gates not applied: " + "; ".join(unapplied) + ".")
         return 0
-    from app.evaluation import evaluate_run
+    from app.evaluation import evaluate_run, summary_lines
 
+    logging.getLogger().setLevel(logging.WARNING if ns.quiet else logging.INFO)
     cfg = RunConfig(reference=ns.reference, bertscore_model=ns.bertscore_model)
-    report = evaluate_run(RunDir.open(Path(ns.run_dir)), cfg)
-    print(f"Report: {report}")
+    metrics, report = evaluate_run(RunDir.open(Path(ns.run_dir)), cfg, bertscore=ns.bertscore, report=ns.report)
+    print(summary_lines(metrics, report))
     return 0

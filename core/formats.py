@@ -10,7 +10,7 @@ from typing import Any
 
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Product, Turn
 from core.errors import InputError
-from core.files import read_json
+from core.files import read_csv_rows, read_json
 from core.rundir import write_atomic
 
 CSV_COLUMNS = ["Salesman", "User", "Timestamp", "dialogue_id", "exchange", "product", "sold"]
@@ -50,15 +50,7 @@ def write_csv(path: Path, dialogues: Iterable[Dialogue]) -> None:
 def read_csv(path: Path) -> list[Dialogue]:
     """Dialogues from a CSV with Salesman/User columns; rows group by dialogue_id when present."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as e:
-        raise InputError(f"{path} cannot be read ({e.strerror}).") from None
-    except (csv.Error, UnicodeDecodeError) as e:
-        raise InputError(f"{path} is not a readable CSV ({e}).") from None
-    if not rows or not {"Salesman", "User"} <= set(rows[0]):
-        raise InputError(f"{path} needs the columns Salesman and User.")
+    rows = read_csv_rows(path, ("Salesman", "User"))
     groups: dict[str, list[dict[str, str]]] = {}
     for i, row in enumerate(rows):
         key = row.get("dialogue_id") or f"{path.stem}-{i + 1}"

@@ -1,6 +1,6 @@
 """Build the BERTScore rescaling baseline from unrelated reference pairs (run once per encoder).
 
-python -m evaluate.baseline [--model DIR] [--pairs 400] [--seed 0]
+Built by `python -m tools.bertscore_baseline [--model DIR] [--pairs 400] [--seed 0]`.
 
 Each pair joins one role's side of a dialogue from one bundled reference set with a side of a dialogue from a
 *different* set (car sales vs charity persuasion vs bargaining vs chit-chat), so the two texts share register but
@@ -8,7 +8,6 @@ not content. The mean raw P, R and F1 per layer is what "unrelated" scores; resc
 """
 from __future__ import annotations
 
-import argparse
 import io
 import logging
 import random
@@ -47,18 +46,3 @@ def build(model_dir: Path | None, n: int, seed: int) -> tuple[Path, str]:
     out = baseline_file(spec.name)
     write_atomic(out, buf.getvalue())
     return out, buf.getvalue()
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", type=Path, default=None, help="local encoder directory (default: packaged MiniLM)")
-    ap.add_argument("--pairs", type=int, default=400)
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    path, text = build(args.model, args.pairs, args.seed)
-    log.info("wrote %s\n%s", path, text.rstrip())
-
-
-if __name__ == "__main__":
-    main()

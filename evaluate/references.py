@@ -1,7 +1,6 @@
 """Reference sets: one loader per bundled set, each mapping its published format onto core Dialogues."""
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Callable
@@ -10,7 +9,7 @@ from pathlib import Path
 
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Product, Turn
 from core.errors import InputError
-from core.files import read_json, read_text
+from core.files import read_csv_rows, read_json, read_text
 from core.formats import read_car_dealer
 from evaluate.config import SetInfo, default_reference, reference_sets
 
@@ -72,15 +71,7 @@ def load_craigslist(path: Path) -> list[Dialogue]:
 
 def load_persuasion(path: Path) -> list[Dialogue]:
     """PersuasionForGood full_dialog.csv: one row per sentence (Unit); B4 0 = persuader, 1 = persuadee."""
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as e:
-        raise InputError(f"{path} cannot be read ({e.strerror}).") from None
-    except (csv.Error, UnicodeDecodeError) as e:
-        raise InputError(f"{path} is not a readable CSV ({e}).") from None
-    if not rows or not {"Unit", "Turn", "B4", "B2"} <= set(rows[0]):
-        raise InputError(f"{path} needs the PersuasionForGood columns Unit, Turn, B4 and B2.")
+    rows = read_csv_rows(path, ("Unit", "Turn", "B4", "B2"), "the PersuasionForGood columns")
     grouped: dict[str, list[Turn]] = {}
     for n, row in enumerate(rows, 2):
         role = {"0": SALESPERSON, "1": CUSTOMER}.get((row["B4"] or "").strip())

@@ -74,3 +74,75 @@ def test_the_sales_judges_join_the_panel_only_through_their_scenario():
     assert "before: " in out and "unknown judge" in out
     after = out.split("after:", 1)[1]
     assert all(n in after for n in ("'accuracy'", "'decision'", "'sale_success'", "'llm_judge'", "'floor'"))
+
+
+def module_graph(root: Path, packages: set[str]) -> dict[str, set[str]]:
+    """Each module of ours ("app.cli") and the modules of ours it imports, at any depth (a deferred import is a
+    dependency too); `from pkg import name` counts as pkg.name when that is a module, else as pkg."""
+    mods = {".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): p
+            for pkg in packages for p in (root / pkg).rglob("*.py")}
+
+    def module(name: str) -> str | None:
+        while name and name not in mods:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {}
+    for m, p in mods.items():
+        names = []
+        for node in ast.walk(ast.parse(p.read_text(), str(p))):
+            if isinstance(node, ast.Import):
+                names += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names += [f"{node.module}.{a.name}" for a in node.names]
+        graph[m] = {d for n in names if (d := module(n)) and d != m}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import circles: strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while not group or group[-1] != v:
+                group.append(stack.pop())
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_module_of_ours_imports_one_that_imports_it_back():
+    assert cycles(module_graph(ROOT, set(MAY_IMPORT) | {"app", "tools"})) == []
+
+
+def test_the_circle_check_sees_a_deferred_circle(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "a.py").write_text("from app.b import f\n")
+    (tmp_path / "app" / "b.py").write_text("def f():\n    from app import a\n")
+    (tmp_path / "app" / "c.py").write_text("import app.a\n")
+    assert cycles(module_graph(tmp_path, {"app"})) == [["app.a", "app.b"]]
+
+
+def test_flags_are_parsed_only_at_the_top():
+    # DESIGN.md: nothing below run.py parses command-line flags; `python -m evaluate` hands its flags to app/.
+    parsing = [str(p.relative_to(ROOT)) for layer in MAY_IMPORT for p in sorted((ROOT / layer).rglob("*.py"))
+               if "argparse" in {n.name for node in ast.walk(ast.parse(p.read_text())) if isinstance(node, ast.Import)
+                                 for n in node.names}]
+    assert parsing == []

@@ -1,1 +1,1 @@
-"""Developer tools: the fault-injection server for tests and benchmarks."""
+"""Developer tools: the fault-injection server for tests and benchmarks, the BERTScore baseline builder."""
