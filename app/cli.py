@@ -19,6 +19,7 @@ from app.args import Parser, unit
 from app.sessions import close_session, open_session
 from core.config import RunConfig, resume_conflicts
 from core.errors import InputError
+from core.exports import DEFAULT_FORMATS, EXPORTS, parse_formats
 from core.rundir import RunDir, default_run_dir, utc_now
 
 EXIT_OK, EXIT_PARTIAL, EXIT_INPUT = 0, 1, 2
@@ -82,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--reference", help="LMRL-Gym Car Dealer JSON to compare against (default: bundled)")
     j.add_argument("--bertscore-model", help="local encoder directory for BERTScore")
     j.add_argument("--no-report", dest="report", action="store_false", help="skip evaluation and report.html")
+    j.add_argument("--format", dest="formats", type=parse_formats, metavar="NAMES",
+                   help="export formats, comma-separated: " + ", ".join(f"{e.name} ({e.help})" for e in
+                                                                     EXPORTS.values())
+                        + f"; or all (default {','.join(DEFAULT_FORMATS)})")
     j.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -148,7 +153,7 @@ def _finish(run: RunDir, cfg: RunConfig, manifest: dict[str, Any], status: str,
     """Rebuild the final files from dialogues.jsonl and close the manifest (also after a failure)."""
     from app.outputs import write_outputs
 
-    summary = write_outputs(run, cfg.num_dialogues)
+    summary = write_outputs(run, cfg.num_dialogues, cfg.formats, manifest)
     if summary["failed"]:
         status = "partial"
     seconds = time.perf_counter() - t0

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.dialogue import FAILED, KEPT, Dialogue
-from core.formats import write_car_dealer, write_csv
-from core.rundir import CAR_DEALER, CSV, DISCARDED, RunDir, write_atomic
+from core.exports import DEFAULT_FORMATS, EXPORTS
+from core.rundir import DISCARDED, RunDir, write_atomic
 
 
 @dataclass
@@ -97,7 +97,9 @@ def _load(run: RunDir, briefs: Iterable[Brief]) -> Iterator[Dialogue]:
         yield run.dialogue_at(b.offset)
 
 
-def write_outputs(run: RunDir, wanted: int) -> dict[str, Any]:
+def write_outputs(run: RunDir, wanted: int, formats: Iterable[str] = DEFAULT_FORMATS,
+                  manifest: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The export files of `formats` (core/exports.py) and discarded.jsonl; returns the run's summary."""
     # Streamed: a brief per dialogue in memory, never every dialogue (runs of 10,000+ dialogues).
     latest: dict[str, Brief] = {}
     for offset, rec in run.scan():
@@ -105,11 +107,13 @@ def write_outputs(run: RunDir, wanted: int) -> dict[str, Any]:
         latest[b.id] = b  # the last record wins if an id was written twice
     dialogues = sorted(latest.values(), key=lambda d: (d.variant, d.index))
     kept = select_kept(dialogues, wanted)
-    write_csv(run.file(CSV), _load(run, kept))
-    write_car_dealer(run.file(CAR_DEALER), _load(run, [d for d in kept if d.category == "car"]))  # cars only
+    summary = summarize(dialogues, kept)
+    info = {"manifest": manifest or {}, "summary": summary}
+    for name in formats:
+        EXPORTS[name].write(run.path, lambda: _load(run, kept), info)
     # discarded.jsonl is appended after dialogues.jsonl during the run, so a kill between the two writes can leave
     # it one record short: rebuild it from the source of truth.
     write_atomic(run.file(DISCARDED), "".join(
         json.dumps({"id": d.id, "index": d.index, "variant": d.variant, "status": d.status, "score": d.score,
                     "reasons": d.reasons}, ensure_ascii=False) + "\n" for d in dialogues if d.status != KEPT))
-    return summarize(dialogues, kept)
+    return summary

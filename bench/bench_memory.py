@@ -5,7 +5,7 @@ figure is the orchestrator's own memory: records must be streamed to disk, not h
 `ru_maxrss` from os.wait4 (exact, not sampled); RSS is also sampled with psutil at 25/50/75/100 % of the run so a
 steady climb shows even when the peak is set by start-up imports. Prints a markdown table with the commands.
 
-    .venv/bin/python bench/bench_memory.py --sizes 1000,10000
+    .venv/bin/python bench/bench_memory.py --sizes 1000,10000   # every export format on (--formats)
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def measure(url: str, n: int, work: Path, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, "run.py", "--base-url", url, "--model", "fault-model", "--num-dialogues", str(n),
            "--max-attempts", str(n), "--max-exchanges", str(args.exchanges), "--min-words", "40",
            "--max-words", "80", "--min-score", "0", "--few-shot", "0", "--concurrency", str(args.concurrency),
-           "--no-llm-judge", "--no-report", "--quiet", "--judge-weights", str(weights), "--out", str(out)]
+           "--no-llm-judge", "--no-report", "--quiet", "--judge-weights", str(weights), "--format", args.formats,
+           "--out", str(out)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ps = psutil.Process(proc.pid)
@@ -82,6 +83,7 @@ def main() -> int:
     ap.add_argument("--exchanges", type=int, default=1)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--interval", type=float, default=0.2, help="RSS sampling interval, seconds")
+    ap.add_argument("--formats", default="all", help="export formats the run writes (default: every one)")
     ap.add_argument("--keep", action="store_true", help="keep the run directories (printed)")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]

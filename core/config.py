@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from core.errors import InputError
+from core.exports import DEFAULT_FORMATS, EXPORTS
 
 DEFAULT_MODEL = "qwen2.5-1.5b"
 POLICIES = ("planned", "free")
@@ -56,6 +57,7 @@ class RunConfig:
     reference: str | None = None
     bertscore_model: str | None = None
     report: bool = True
+    formats: list[str] = field(default_factory=lambda: list(DEFAULT_FORMATS))  # core/exports.py
 
     @property
     def attempts(self) -> int:
@@ -98,6 +100,8 @@ class RunConfig:
         need(self.policy in POLICIES, f"--policy must be one of {', '.join(POLICIES)} (got {self.policy}).")
         need(self.toxicity in ("profanity-check", "detoxify"),
              f"--toxicity must be profanity-check or detoxify (got {self.toxicity}).")
+        need(bool(self.formats) and all(f in EXPORTS for f in self.formats),
+             f"--format must name some of {', '.join(EXPORTS)} (got {','.join(self.formats)}).")
         need(not (self.base_url and self.model_path), "--model-path is for the embedded model, not --base-url.")
         need(not self.base_url or bool(self.model), "--base-url needs --model (the model name the server serves).")
         return self
@@ -113,7 +117,7 @@ class RunConfig:
 
 # Options that may change between a run and its resumption: they do not change what is generated.
 RESUMABLE = {"concurrency", "threads", "request_timeout", "max_request_retries", "report", "reference",
-             "bertscore_model", "max_attempts"}
+             "bertscore_model", "max_attempts", "formats"}
 
 
 def resume_conflicts(saved: RunConfig, asked: dict[str, Any]) -> list[str]:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
+import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Product, Turn
 from core.errors import InputError
 from core.files import read_csv_rows, read_json
-from core.rundir import write_atomic
+from core.rundir import atomic_file
 
 CSV_COLUMNS = ["Salesman", "User", "Timestamp", "dialogue_id", "exchange", "product", "sold"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -40,11 +41,11 @@ def csv_rows(dialogues: Iterable[Dialogue]) -> Iterable[list[str]]:
 
 
 def write_csv(path: Path, dialogues: Iterable[Dialogue]) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS)
-    w.writerows(csv_rows(dialogues))
-    write_atomic(Path(path), buf.getvalue())
+    """Streamed: one dialogue's rows in memory at a time."""
+    with atomic_file(Path(path)) as fh:
+        w = csv.writer(fh)
+        w.writerow(CSV_COLUMNS)
+        w.writerows(csv_rows(dialogues))
 
 
 def read_csv(path: Path) -> list[Dialogue]:
@@ -101,12 +102,29 @@ def car_dealer_record(d: Dialogue) -> dict[str, Any]:
 
 
 def write_car_dealer(path: Path, dialogues: Iterable[Dialogue]) -> None:
-    """The LMRL-Gym Car Dealer schema (personality -> conversations) for the car dialogues."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for d in dialogues:
-        if d.product is not None and d.product.category == "car":
-            out.setdefault(d.persona.personality, []).append(car_dealer_record(d))
-    write_atomic(Path(path), json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    """The LMRL-Gym Car Dealer schema (personality -> conversations) for the car dialogues. Streamed: each
+    personality's conversations go to a spool file of their own, joined into the one JSON object at the end."""
+    spools: dict[str, Any] = {}
+    try:
+        for d in dialogues:
+            if d.product is not None and d.product.category == "car":
+                spool = spools.get(d.persona.personality)
+                if spool is None:
+                    spool = spools[d.persona.personality] = tempfile.TemporaryFile("w+", encoding="utf-8")
+                else:
+                    spool.write(",\n")
+                spool.write(json.dumps(car_dealer_record(d), ensure_ascii=False))
+        with atomic_file(Path(path)) as fh:
+            fh.write("{")
+            for n, (personality, spool) in enumerate(spools.items()):
+                fh.write(("," if n else "") + f"\n {json.dumps(personality, ensure_ascii=False)}: [\n")
+                spool.seek(0)
+                shutil.copyfileobj(spool, fh)
+                fh.write("\n ]")
+            fh.write("\n}\n" if spools else "}\n")
+    finally:
+        for spool in spools.values():
+            spool.close()
 
 
 def _brand(text: str | None) -> str | None:

@@ -5,9 +5,10 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from core.dialogue import Dialogue
 from core.errors import InputError
@@ -29,13 +30,15 @@ def default_run_dir(root: Path = Path("runs")) -> Path:
     return root / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a whole file so that readers see the old or the new content, never half of it."""
+@contextmanager
+def atomic_file(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file written in pieces that readers see whole or not at all: the pieces go to a temporary file beside it,
+    which replaces `path` only when the block ends without an error."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes files private; outputs are meant to be shared
@@ -43,6 +46,12 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a whole file so that readers see the old or the new content, never half of it."""
+    with atomic_file(path) as fh:
+        fh.write(text)
 
 
 class RunDir:

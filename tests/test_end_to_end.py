@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from core.dialogue import CUSTOMER, FAILED, KEPT, SALESPERSON
@@ -18,7 +19,7 @@ SENTINEL = "sk-sentinel-3f9c2a7e51d04b8c"  # must never reach a file
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--model", "tiny", "--num-dialogues", "2", "--max-attempts", "3", "--max-exchanges", "2",
         "--min-words", "20", "--max-words", "45", "--min-score", "0.3", "--concurrency", "2", "--no-report",
-        "--no-llm-judge", "--quiet", "--seed", "7"]
+        "--no-llm-judge", "--quiet", "--seed", "7", "--format", "all"]
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +96,19 @@ def test_csv_and_car_dealer_outputs(run_dir):
             assert set(c) >= {"buyer_info", "lines", "output"}
             assert {x["role"] for x in c["lines"]} <= {"Seller", "Buyer"}
             assert set(c["output"]) == {"car_bought", "msrp", "buy_price"}
+
+
+def test_parquet_and_the_dataset_card_hold_the_kept_dialogues(run_dir):
+    kept = sorted((d for d in RunDir.open(run_dir).dialogues() if d.status == KEPT), key=lambda d: d.index)[:2]
+    for folder in (run_dir, run_dir / "hf" / "data"):
+        df = pd.read_parquet(folder / "dialogues.parquet")
+        assert list(df["id"]) == [d.id for d in kept]
+        for (_, row), d in zip(df.iterrows(), kept, strict=True):
+            assert [t["text"] for t in row["turns"]] == [t.text for t in d.turns]
+            assert row["sold"] == d.outcome.bought
+        assert len(pd.read_parquet(folder / "turns.parquet")) == sum(len(d.turns) for d in kept)
+    card = (run_dir / "hf" / "README.md").read_text()
+    assert "config_name: turns" in card and "tiny" in card and f"{len(kept)} dialogues" in card
 
 
 def test_manifest_records_the_model_and_never_a_key(run_dir):
