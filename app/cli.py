@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", help="run directory (default runs/<timestamp>)")
     g.add_argument("--resume", metavar="RUN_DIR", help="continue a run that was stopped")
     m = p.add_argument_group("model")
+    m.add_argument("--backend", metavar="NAME",
+                   help="the model by backend: embedded/qwen2.5-1.5b (default), embedded/tiny, llamacpp/URL (a "
+                        "llama.cpp server: grammar and slots), openai/MODEL or vllm/MODEL (with --base-url)")
     m.add_argument("--base-url", help="OpenAI-compatible server (default: the embedded llama.cpp server)")
     m.add_argument("--model", help="model name: qwen2.5-1.5b (default) or tiny embedded, or the server's name")
     m.add_argument("--model-path", help="any local GGUF file for the embedded server")

@@ -24,9 +24,8 @@ from generate.moves import SimulationError
 from generate.planned import PlannedSimulator
 from generate.voice import VoiceOptions
 from judge.panel import Panel, PanelOptions, load_weights
-from llm.backend import open_chat_model
-from llm.base import ChatModel, LLMError
-from llm.models import resolve_model
+from llm.backends import check_backend, open_chat_model
+from llm.base import PINNED_SLOTS, ChatModel, LLMError
 from llm.openai_chat import is_loopback_url
 from llm.pinned import PinnedSlot
 from llm.retry import RetryPolicy
@@ -76,8 +75,8 @@ def preflight(cfg: RunConfig) -> None:
         # A remote server without a key fails here, before any network access (llm.backend checks it again).
         if url and not is_loopback_url(url) and not os.environ.get(cfg.api_key_env):
             raise InputError(f"No API key: set the environment variable {cfg.api_key_env} for {url}.")
-    if cfg.base_url is None:
-        resolve_model(cfg.model, cfg.model_path)  # unknown name, missing or non-GGUF file; hashes are cached
+    # An unknown backend; the embedded model's unknown name, missing or non-GGUF file (hashes are cached).
+    check_backend(cfg.backend, cfg.base_url, cfg.model, cfg.model_path)
 
 
 def alternatives(product: Product, catalog: Catalog) -> list[Product]:
@@ -147,7 +146,8 @@ class Runner:
         hub.seed(Dialogue.from_dict(rec) for _, rec in self.run.scan()  # streamed: the hub keeps a bounded few
                  if rec.get("variant") == prompts.name and rec.get("status") == KEPT)
         width = cfg.in_flight
-        free_slots = [(2 * p, 2 * p + 1) if model.supports_slots else None for p in reversed(range(width))]
+        free_slots = [(2 * p, 2 * p + 1) if PINNED_SLOTS in model.abilities else None
+                      for p in reversed(range(width))]
         # A slot pair goes back to the pool when its task's result is taken below, not in a done callback: a task
         # can be done() (and out of `pending`) before its callbacks have run, which emptied the pool at speed.
         slots_of: dict[asyncio.Task[Dialogue], tuple[int, int] | None] = {}
@@ -197,7 +197,7 @@ async def generate(cfg: RunConfig, setup: Setup, run: RunDir, progress: Progress
         judge_slots = 1 if cfg.llm_judge and not cfg.judge_base_url else 0
         retry = RetryPolicy(max_attempts=cfg.max_request_retries + 1) if cfg.max_request_retries is not None else None
         model = await stack.enter_async_context(open_chat_model(
-            base_url=cfg.base_url, model=cfg.model, model_path=cfg.model_path, api_key_env=cfg.api_key_env,
+            cfg.backend, base_url=cfg.base_url, model=cfg.model, model_path=cfg.model_path, api_key_env=cfg.api_key_env,
             n_parallel=2 * cfg.in_flight + judge_slots, threads=cfg.threads, temperature=cfg.temperature,
             top_p=cfg.top_p, timeout=cfg.request_timeout, max_concurrency=cfg.in_flight + judge_slots, retry=retry))
         # The judge shares the embedded server on the extra slot after the agents' pairs.

@@ -27,6 +27,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         p.add_argument("--catalog", default=str(DEFAULT_CATALOG))
         p.add_argument("--no-llm-judge", dest="llm_judge", action="store_false")
         p.add_argument("--llm-judge-all", action="store_true")
+        p.add_argument("--backend")
         p.add_argument("--base-url")
         p.add_argument("--model")
         p.add_argument("--api-key-env", default="OPENAI_API_KEY")
@@ -51,7 +52,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 async def _judge(ns: argparse.Namespace) -> tuple[int, int, Path, list[str]]:
     from judge.dataset import judge_dataset, unapplied_gates
     from judge.panel import Panel, PanelOptions
-    from llm.backend import open_chat_model
+    from llm.backends import open_chat_model
     from scenarios import load_all
 
     path = Path(ns.file)
@@ -64,7 +65,7 @@ async def _judge(ns: argparse.Namespace) -> tuple[int, int, Path, list[str]]:
     opts = dict(min_words=ns.min_words, max_words=ns.max_words, max_exchanges=ns.max_exchanges,
                 weights_path=ns.judge_weights, cascade=not ns.llm_judge_all)
     if ns.llm_judge:
-        async with open_chat_model(base_url=ns.base_url, model=ns.model, api_key_env=ns.api_key_env,
+        async with open_chat_model(ns.backend, base_url=ns.base_url, model=ns.model, api_key_env=ns.api_key_env,
                                    n_parallel=2, temperature=0.0, top_p=1.0) as llm:
             panel = Panel.build(catalog, PanelOptions(**opts, llm=llm, use_llm_judge=True, toxicity=ns.toxicity))
             dialogues = await judge_dataset(path, panel, ns.min_score)

@@ -25,6 +25,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from llm.base import LLAMA_CPP
 from llm.embedded import EmbeddedConfig, EmbeddedServer  # noqa: E402
 from llm.models import resolve_model  # noqa: E402
 from llm.openai_chat import OpenAIChat  # noqa: E402
@@ -77,7 +78,7 @@ async def client_batch(chat: OpenAIChat, n: int, start: int, max_tokens: int) ->
 
 async def rate_section(server: EmbeddedServer, model: str, levels: list[int], max_tokens: int, reps: int) -> list:
     rows = []
-    chat = OpenAIChat(server.openai_base_url, model, supports_slots=True, n_slots=server.config.n_parallel)
+    chat = OpenAIChat(server.openai_base_url, model, abilities=LLAMA_CPP, n_slots=server.config.n_parallel)
     counter = 1000
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1800)) as session:
         await raw_batch(session, server.base_url, 1, 0, 8)  # warm-up
@@ -129,7 +130,7 @@ async def reuse_section(server: EmbeddedServer, model: str, turns: int, max_toke
     ]
     rows = []
     for label, cache, pinned in modes:
-        chat = OpenAIChat(server.openai_base_url, model, supports_slots=True, n_slots=n, cache_prompt=cache)
+        chat = OpenAIChat(server.openai_base_url, model, abilities=LLAMA_CPP, n_slots=n, cache_prompt=cache)
         t0 = time.perf_counter()
         try:
             res = await asyncio.gather(
@@ -153,7 +154,7 @@ async def sweep_section(model_path: Path, alias: str, threads: int, ks: list[int
     for k in ks:
         cfg = EmbeddedConfig(model_path=model_path, alias=alias, n_parallel=k, ctx_per_slot=2048, threads=threads)
         async with EmbeddedServer(cfg) as server:
-            chat = OpenAIChat(server.openai_base_url, alias, supports_slots=True, n_slots=k)
+            chat = OpenAIChat(server.openai_base_url, alias, abilities=LLAMA_CPP, n_slots=k)
             await client_batch(chat, 1, 0, 4)
             o = await client_batch(chat, k, 5000 + 100 * k, max_tokens)
             await chat.aclose()

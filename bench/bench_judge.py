@@ -130,7 +130,7 @@ async def main() -> None:
 
     if not (args.llm or args.base_url):
         return
-    from llm.backend import open_chat_model
+    from llm.backends import open_chat_model
 
     async with open_chat_model(base_url=args.base_url, model=args.llm if not args.base_url else args.model,
                                n_parallel=args.parallel, ctx_per_slot=4096) as chat:

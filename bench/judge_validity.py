@@ -209,7 +209,7 @@ async def main() -> None:
     options = PanelOptions(use_llm_judge=ns.llm is not None, weights_path=ns.weights or DEFAULT_WEIGHTS,
                            cascade=ns.llm is None)
     if ns.llm:
-        from llm.backend import open_chat_model
+        from llm.backends import open_chat_model
 
         async with open_chat_model(model=ns.llm, n_parallel=1, ctx_per_slot=8192) as chat:
             options.llm = chat

@@ -19,6 +19,7 @@ class RunConfig:
     min_score: float = 0.7
     seed: int = 0
     # model
+    backend: str | None = None  # "embedded/qwen2.5-1.5b", "llamacpp/URL", "openai/MODEL", "vllm/MODEL" (llm/backends/)
     base_url: str | None = None
     model: str | None = None  # None: the embedded default, or required with base_url
     model_path: str | None = None
@@ -64,14 +65,19 @@ class RunConfig:
         return self.max_attempts if self.max_attempts is not None else 2 * self.num_dialogues
 
     @property
+    def embedded(self) -> bool:
+        """The model is served in-process (no --base-url, no other --backend)."""
+        return not self.base_url and (self.backend or "embedded/").startswith("embedded/")
+
+    @property
     def in_flight(self) -> int:
-        return self.concurrency or (32 if self.base_url else 4)
+        return self.concurrency or (4 if self.embedded else 32)
 
     def validate(self) -> RunConfig:
         if self.max_retries is None:
             self.max_retries = 1 if self.policy == "planned" else 2
         if self.llm_judge is None:
-            self.llm_judge = bool(self.base_url or self.judge_base_url)
+            self.llm_judge = not self.embedded or bool(self.judge_base_url)
         def need(ok: bool, msg: str) -> None:
             if not ok:
                 raise InputError(msg)
@@ -103,7 +109,10 @@ class RunConfig:
         need(bool(self.formats) and all(f in EXPORTS for f in self.formats),
              f"--format must name some of {', '.join(EXPORTS)} (got {','.join(self.formats)}).")
         need(not (self.base_url and self.model_path), "--model-path is for the embedded model, not --base-url.")
-        need(not self.base_url or bool(self.model), "--base-url needs --model (the model name the server serves).")
+        need(not self.base_url or bool(self.model or self.backend),
+             "--base-url needs --model (the model name the server serves).")
+        need(not (self.backend and self.model and not self.backend.startswith("llamacpp/")),
+             "--backend names the model after its slash; drop --model.")
         return self
 
     def to_dict(self) -> dict[str, Any]:

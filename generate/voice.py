@@ -28,7 +28,7 @@ from generate.text import (
     ngram_overlap,
     trim_to_words,
 )
-from llm.base import ChatModel
+from llm.base import GRAMMAR, ChatModel
 
 _SPLIT_NUMBER = re.compile(r"(?<![\d,])(\d{1,3}(?:,\d{3})*), (\d{3})(?!\d)")
 
@@ -69,7 +69,7 @@ class VoiceOptions:
 class Voice:
     def __init__(self, model: ChatModel, opts: VoiceOptions):
         self.model, self.opts = model, opts
-        self.grammar = opts.grammar and model.supports_slots
+        self.grammar = opts.grammar and GRAMMAR in model.abilities
 
     def _problems(self, text: str, earlier: list[str], move_problems: list[str], speaker: Speaker,
                   other: Speaker) -> list[str]:

@@ -20,9 +20,19 @@ class LLMError(Exception):
     """A call that still failed after the bounded retries; the message names the cause in one sentence."""
 
 
+# What a server can do beyond the OpenAI chat protocol, as its backend declares it (llm/backends/). The stages ask
+# a model for an ability, never which backend it is.
+GRAMMAR = "grammar"  # a GBNF grammar bounds the decoded text
+PINNED_SLOTS = "pinned-slots"  # a request may pin a KV-cache slot (id_slot), so a conversation reuses its prefix
+PROMPT_CACHE = "prompt-cache"  # the server reuses a prompt prefix when asked (cache_prompt)
+NO_COPY = "no-copy"  # a sampler that penalises repeating the context's word runs (DRY)
+JSON_SCHEMA = "json-schema"  # response_format with a JSON schema
+LLAMA_CPP = frozenset({GRAMMAR, PINNED_SLOTS, PROMPT_CACHE, NO_COPY, JSON_SCHEMA})
+
+
 class ChatModel(Protocol):
     name: str  # model name as sent to the server
-    supports_slots: bool  # llama.cpp server: requests may pin a KV-cache slot (id_slot) to reuse a prefix
+    abilities: frozenset[str]  # of the abilities above
 
     async def complete(
         self,
@@ -35,6 +45,6 @@ class ChatModel(Protocol):
         slot: int | None = None,
         seed: int | None = None,
         stop: list[str] | None = None,
-        grammar: str | None = None,  # GBNF; llama.cpp servers only (sent when supports_slots)
-        no_copy: bool = False,  # llama.cpp servers: penalise repeating word sequences of the context (DRY sampler)
+        grammar: str | None = None,  # GBNF; sent only to a model with GRAMMAR
+        no_copy: bool = False,  # penalise repeating word sequences of the context; only with NO_COPY
     ) -> Completion: ...

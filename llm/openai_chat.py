@@ -6,6 +6,7 @@ import ipaddress
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -14,7 +15,7 @@ import httpx2
 import openai
 
 from core.dialogue import Usage
-from llm.base import Completion
+from llm.base import GRAMMAR, NO_COPY, PINNED_SLOTS, PROMPT_CACHE, Completion
 from llm.limiter import AdaptiveLimiter
 from llm.retry import Failure, RetryPolicy, TransientError, with_retries
 
@@ -81,7 +82,7 @@ class OpenAIChat:
         model: str,
         *,
         api_key: str = NO_KEY,
-        supports_slots: bool = False,
+        abilities: Iterable[str] = (),
         n_slots: int | None = None,
         cache_prompt: bool = True,
         temperature: float = DEFAULT_TEMPERATURE,
@@ -94,7 +95,7 @@ class OpenAIChat:
         transport: str = "aiohttp",
     ):
         self.name = model
-        self.supports_slots = supports_slots
+        self.abilities = frozenset(abilities)  # llm.base: what the server takes beyond the OpenAI protocol
         self.n_slots = n_slots  # llama.cpp: slot ids must be below its n_parallel
         self.cache_prompt = cache_prompt  # llama.cpp: False only to measure what prefix reuse saves
         self.base_url = base_url
@@ -167,15 +168,16 @@ class OpenAIChat:
             body["stop"] = stop
         if json_schema is not None:
             body["response_format"] = response_format_for(json_schema)
-        if self.supports_slots:
-            # llama.cpp server fields: keep this conversation's KV prefix on one slot and reuse it.
+        # llama.cpp server fields, each sent only where the backend declares it: keep this conversation's KV prefix
+        # on one slot and reuse it, bound the text by a grammar, penalise copying.
+        if PROMPT_CACHE in self.abilities:
             body["cache_prompt"] = self.cache_prompt
-            if slot is not None:
-                body["id_slot"] = slot % self.n_slots if self.n_slots else slot
-            if grammar:
-                body["grammar"] = grammar
-            if no_copy:
-                body.update(DRY)
+        if slot is not None and PINNED_SLOTS in self.abilities:
+            body["id_slot"] = slot % self.n_slots if self.n_slots else slot
+        if grammar and GRAMMAR in self.abilities:
+            body["grammar"] = grammar
+        if no_copy and NO_COPY in self.abilities:
+            body.update(DRY)
 
         async def attempt() -> Any:
             self.stats.attempts += 1

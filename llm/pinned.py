@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm.base import ChatModel, Completion
+from llm.base import PINNED_SLOTS, ChatModel, Completion
 
 
 class PinnedSlot:
@@ -11,11 +11,11 @@ class PinnedSlot:
 
     def __init__(self, model: ChatModel, slot: int):
         self.model, self.slot = model, slot
-        self.name, self.supports_slots = model.name, model.supports_slots
+        self.name, self.abilities = model.name, model.abilities
 
     def __getattr__(self, attr: str) -> Any:  # info, stats, ... of the model underneath
         return getattr(self.model, attr)
 
     async def complete(self, messages: list[dict[str, str]], **kwargs: Any) -> Completion:
-        kwargs["slot"] = self.slot if self.supports_slots else None
+        kwargs["slot"] = self.slot if PINNED_SLOTS in self.abilities else None
         return await self.model.complete(messages, **kwargs)

@@ -80,6 +80,18 @@ def test_unknown_model_name(new_out):
     assert_nothing_made(new_out)
 
 
+@pytest.mark.parametrize("args, needles", [
+    (["--backend", "ollama/qwen2.5"], ["unknown backend", "ollama/qwen2.5", "llamacpp"]),
+    (["--backend", "embedded/llama-99b"], ["unknown model", "llama-99b"]),
+    (["--backend", "openai/gpt-4o-mini", "--model", "gpt-4o"], ["--backend", "--model"]),
+    (["--format", "xlsx"], ["--format", "parquet"]),
+])
+def test_unknown_backend_or_format(args, needles, new_out):
+    proc = run_cli([*args, "--out", str(new_out)])
+    assert_one_line_error(proc, *needles)
+    assert_nothing_made(new_out)
+
+
 def test_model_path_missing(tmp_path, new_out):
     missing = tmp_path / "nowhere.gguf"
     proc = run_cli(["--model-path", str(missing), "--out", str(new_out)])

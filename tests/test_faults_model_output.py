@@ -25,7 +25,7 @@ class Scripted:
     """A ChatModel that answers from a list, in order, and records what it was asked."""
 
     name = "scripted"
-    supports_slots = False
+    abilities = frozenset()
 
     def __init__(self, replies: list[str]):
         self.replies = list(replies)

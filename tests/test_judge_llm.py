@@ -10,6 +10,7 @@ from core.catalog import Catalog
 from core.dialogue import KEPT
 from judge.base import PanelOptions
 from judge.panel import Panel
+from llm.base import LLAMA_CPP
 from llm.openai_chat import OpenAIChat
 from llm.pinned import PinnedSlot
 from llm.retry import RetryPolicy
@@ -52,7 +53,7 @@ async def test_second_judge_call_reuses_the_cached_rubric(embedded_tiny):
     # Two different dialogues judged on one pinned slot of a real server: the second call's prompt is served from
     # the cache up to where the dialogue starts, which must cover the criteria (over 200 tokens on their own).
     rubric = LLMRubric(HERE / "rubric_tiny.toml")
-    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", abilities=LLAMA_CPP, n_slots=2, timeout=300) as chat:
         judge = PinnedSlot(chat, 1)
         calls = []
         for name in ("clean_headphones_xm5", "clean_car_crv"):
@@ -109,7 +110,7 @@ def test_no_llm_judge_flag_skips_it():
 
 async def test_real_tiny_model_answers_the_rubric(embedded_tiny):
     # The 135M model with the small test rubric (short reasons) and a two-turn dialogue: a real, bounded call.
-    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", abilities=LLAMA_CPP, n_slots=2, timeout=300) as chat:
         panel = Panel.build(Catalog.load(), PanelOptions(llm=chat, weights_path=LLM_ONLY))
         d = clean("clean_headphones_xm5")
         d.turns = d.turns[:2]

@@ -8,6 +8,7 @@ from core.catalog import Catalog
 from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, LineFlaw, Persona
 from core.words import count_words, sentences
 from generate.text import line_grammar
+from llm.base import LLAMA_CPP
 from llm.openai_chat import OpenAIChat
 from llm.retry import RetryPolicy
 from scenarios.sales.free import SimOptions, Simulator, World
@@ -21,7 +22,7 @@ ENDS_A_SENTENCE = re.compile(r"[.!?][\"')\u2019\u201d]?$|\[\[END\]\]$")
 async def test_real_server_decodes_plain_paragraphs_and_the_minimum(embedded_tiny):
     # SmolLM2-135M, free, wrote 37, 122 and 40 words for this prompt, over several lines; under the grammar each reply
     # is one line of plain words ending a sentence, and with a minimum of 60 words none is shorter.
-    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", abilities=LLAMA_CPP, n_slots=2, timeout=300) as chat:
         for seed, minimum in ((0, 0), (1, 0), (0, 60), (2, 60)):
             c = await chat.complete(ASK, max_tokens=300, seed=seed, slot=0, grammar=line_grammar(minimum))
             words = c.text.split(" ")
@@ -44,7 +45,7 @@ async def _talk(srv, slots: bool, max_retries: int, line_check=None, min_words: 
     world = World(seller_names=["Alex"], stores={"default": "the store"})
     opts = SimOptions(max_exchanges=1, min_words=min_words, max_words=100, max_retries=max_retries,
                       max_overlap=1.01)
-    async with OpenAIChat(srv.url, "fault-model", supports_slots=slots, n_slots=3,
+    async with OpenAIChat(srv.url, "fault-model", abilities=LLAMA_CPP if slots else (), n_slots=3,
                           retry=RetryPolicy(max_attempts=1)) as chat:
         return await Simulator(chat, load_prompts(), world, opts, line_check).run(_dialogue(), [])
 
@@ -71,7 +72,7 @@ async def test_grammar_goes_to_llama_cpp_servers_and_a_continuation_gets_the_mis
         for b in extensions:
             short = count_words(b["messages"][-2]["content"])
             assert b["grammar"] == line_grammar(80 - short), short
-    async with OpenAIChat(srv.url, "fault-model", supports_slots=True) as chat:
+    async with OpenAIChat(srv.url, "fault-model", abilities=LLAMA_CPP) as chat:
         world = World(seller_names=["Alex"], stores={"default": "the store"})
         assert Simulator(chat, load_prompts(), world, SimOptions(line_grammar=False)).grammar is None
 

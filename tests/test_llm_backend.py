@@ -8,7 +8,12 @@ import socket
 import pytest
 
 from core.errors import InputError
-from llm.backend import EMBEDDED, REMOTE, open_chat_model
+from llm.backends import BACKENDS, Backend, backend_name, open_chat_model
+from llm.backends.common import Options, open_remote
+from llm.backends.embedded import EMBEDDED
+from llm.backends.openai_api import REMOTE
+from llm.base import GRAMMAR, JSON_SCHEMA, PINNED_SLOTS
+from llm.models import DEFAULT_MODEL
 from llm.openai_chat import is_loopback_url
 
 MSGS = [{"role": "user", "content": "Hello."}]
@@ -93,7 +98,57 @@ async def test_embedded_tiny_backend_records_model_metadata(tiny_model) -> None:
         c = await chat.complete(MSGS, max_tokens=8, slot=3)  # slot ids wrap onto the 2 slots
         info = chat.info.to_manifest()
     assert c.usage.completion_tokens > 0
-    assert chat.supports_slots and chat.name == "tiny"
+    assert PINNED_SLOTS in chat.abilities and chat.name == "tiny"
     assert info["kind"] == EMBEDDED and info["model_sha256"] == tiny_model.sha256
     assert info["model_path"] == str(tiny_model.path) and info["n_parallel"] == 2
     assert "base_url" not in info  # the port changes every run
+
+
+async def test_backends_by_name_send_only_what_they_declare(fault_server, monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    grammar = 'root ::= "ok"'
+    srv = fault_server(model="served-model", slots=3)
+    async with open_chat_model(f"llamacpp/{srv.url}") as chat:
+        await chat.complete(MSGS, max_tokens=50, slot=4, grammar=grammar, no_copy=True)
+        info = chat.info.to_manifest()
+    sent = srv.recent[-1]
+    assert sent["grammar"] == grammar and sent["id_slot"] == 1 and sent["cache_prompt"] and "dry_multiplier" in sent
+    assert info["backend"] == f"llamacpp/{srv.url}" and GRAMMAR in info["abilities"]
+    for name in ("vllm/served-model", "openai/served-model"):
+        async with open_chat_model(name, base_url=srv.url) as chat:
+            await chat.complete(MSGS, max_tokens=50, slot=4, grammar=grammar, no_copy=True)
+            assert chat.info.to_manifest()["backend"] == name and GRAMMAR not in chat.abilities
+        assert not {"grammar", "id_slot", "cache_prompt", "dry_multiplier"} & set(srv.recent[-1]), name
+
+
+async def test_a_llamacpp_server_that_does_not_say_its_slots_is_not_pinned(fault_server, monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    srv = fault_server()  # no /props
+    async with open_chat_model(f"llamacpp/{srv.url}") as chat:
+        await chat.complete(MSGS, max_tokens=50, slot=4, grammar='root ::= "ok"')
+    assert PINNED_SLOTS not in chat.abilities and GRAMMAR in chat.abilities
+    assert "id_slot" not in srv.recent[-1] and "grammar" in srv.recent[-1]
+
+
+async def test_a_new_backend_is_a_file_and_a_registry_line(fault_server, monkeypatch) -> None:
+    # A throwaway backend: "echo/<model>" opens the fault server as an OpenAI-compatible endpoint of its own kind.
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    srv = fault_server(model="echo-model")
+
+    def open_echo(model: str, opts: Options):
+        return open_remote("echo", srv.url, model, opts, frozenset({JSON_SCHEMA}))
+
+    monkeypatch.setitem(BACKENDS, "echo", Backend("echo", "a test backend", open_echo, frozenset({JSON_SCHEMA})))
+    async with open_chat_model("echo/echo-model") as chat:
+        c = await chat.complete(MSGS, max_tokens=50)
+    assert c.text and chat.info.kind == "echo" and chat.info.backend == "echo/echo-model"
+    with pytest.raises(InputError, match="Unknown backend 'nope/x'"):
+        async with open_chat_model("nope/x"):
+            pass
+
+
+def test_the_older_flags_name_a_backend() -> None:
+    assert backend_name() == f"embedded/{DEFAULT_MODEL}"
+    assert backend_name(model="tiny") == "embedded/tiny"
+    assert backend_name(base_url="http://127.0.0.1:8080/v1", model="m") == "openai/m"
+    assert backend_name("vllm/m", base_url="http://127.0.0.1:8000/v1") == "vllm/m"

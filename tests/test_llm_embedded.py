@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
+from llm.base import LLAMA_CPP
 from llm.embedded import EmbeddedServer
 from llm.openai_chat import OpenAIChat
 
@@ -23,7 +24,7 @@ DECISION = {
 
 
 def _chat(server: EmbeddedServer) -> OpenAIChat:
-    return OpenAIChat(server.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=120)
+    return OpenAIChat(server.openai_base_url, "tiny", abilities=LLAMA_CPP, n_slots=2, timeout=120)
 
 
 def test_server_is_on_loopback_and_healthy(embedded_tiny: EmbeddedServer) -> None:

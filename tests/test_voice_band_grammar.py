@@ -6,6 +6,7 @@ import re
 
 from core.words import count_words, ends_sentence
 from generate.text import band_grammar
+from llm.base import LLAMA_CPP
 from llm.openai_chat import OpenAIChat
 from scenarios.sales.prices import find_money
 
@@ -18,7 +19,7 @@ OPENERS = ["The Acer Swift Go at $699 is", "I'd suggest the Acer Swift Go at $69
 
 
 async def test_lines_open_as_told_and_state_only_the_allowed_amounts(embedded_tiny):
-    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", abilities=LLAMA_CPP, n_slots=2, timeout=300) as chat:
         for seed in range(4):
             c = await chat.complete(ASK, max_tokens=200, seed=seed, slot=0,
                                     grammar=band_grammar(25, 40, ["$649"], overrun=10, openers=OPENERS))
@@ -33,7 +34,7 @@ async def test_figures_are_only_the_allowed_ones(embedded_tiny):
     # The prompt is full of numbers; the line may state 13 and 16 (with a unit: "13-inch", "16GB") and no other.
     ask = [ASK[0], {"role": "user", "content": "I need 16 GB of memory and a 13 or 14 inch screen, under 3 pounds, "
                                                "with 10 hours of battery. My friend got 512 GB for 2024. Options?"}]
-    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", abilities=LLAMA_CPP, n_slots=2, timeout=300) as chat:
         said = set()
         for seed in range(4):
             c = await chat.complete(ask, max_tokens=200, seed=seed, slot=1,
@@ -47,7 +48,7 @@ async def test_figures_are_only_the_allowed_ones(embedded_tiny):
 
 
 async def test_without_overrun_the_line_is_in_the_band(embedded_tiny):
-    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", supports_slots=True, n_slots=2, timeout=300) as chat:
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", abilities=LLAMA_CPP, n_slots=2, timeout=300) as chat:
         for seed in range(3):
             c = await chat.complete(ASK, max_tokens=200, seed=seed, slot=1, grammar=band_grammar(20, 30, overrun=0))
             assert 20 <= count_words(c.text) <= 30 and ends_sentence(c.text), (count_words(c.text), c.text)

@@ -78,6 +78,7 @@ class FaultConfig:
     hang_seconds: float = 3600.0
     model: str = "fault-model"
     api_key: str | None = None  # when set, requests must carry it (401 otherwise)
+    slots: int | None = None  # when set, GET /props answers as llama.cpp's server does ("total_slots")
 
     def update(self, data: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}
@@ -201,6 +202,7 @@ class FaultServer:
         for prefix in ("/v1", ""):
             app.router.add_get(prefix + "/models", self._models)
             app.router.add_post(prefix + "/chat/completions", self._chat)
+        app.router.add_get("/props", self._props)
         app.router.add_get("/health", self._health)
         app.router.add_get("/stats", self._stats)
         app.router.add_post("/reset", self._reset)
@@ -286,6 +288,11 @@ class FaultServer:
         if not self._authorised(request):
             return self._error(401, "invalid api key", "authentication_error")
         return web.json_response({"object": "list", "data": [{"id": self.config.model, "object": "model"}]})
+
+    async def _props(self, request: web.Request) -> web.Response:
+        if not self.config.slots:
+            return web.json_response({"error": {"message": "File Not Found", "code": 404}}, status=404)
+        return web.json_response({"total_slots": self.config.slots, "model_path": self.config.model})
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({**self.stats, "in_flight": self.in_flight, "max_in_flight": self.max_in_flight})

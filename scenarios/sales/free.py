@@ -41,7 +41,7 @@ from generate.text import (
     take_end_mark,
     trim_to_words,
 )
-from llm.base import ChatModel
+from llm.base import GRAMMAR, ChatModel
 from scenarios.sales.decisions import YES, decision_words
 from scenarios.sales.facts import catalog_facts
 from scenarios.sales.offer import final_offer
@@ -63,7 +63,7 @@ class SimOptions:
     temperature: float | None = None  # None: the model's default (0.7)
     top_p: float | None = None
     tokens_per_word: float = 2.0  # generation budget per allowed word; trimming handles the overshoot
-    line_grammar: bool = True  # on llama.cpp servers (supports_slots), decode lines under text.line_grammar
+    line_grammar: bool = True  # on servers with a grammar (llm.base.GRAMMAR), decode lines under text.line_grammar
 
 
 @dataclass
@@ -167,7 +167,7 @@ class Simulator:
         self.model, self.prompts, self.world, self.opts = model, prompts, world, opts
         self.line_check = line_check
         # Other servers ignore or reject GBNF: for them lines are only validated, repaired and regenerated.
-        self.grammar = line_grammar() if opts.line_grammar and model.supports_slots else None
+        self.grammar = line_grammar() if opts.line_grammar and GRAMMAR in model.abilities else None
         # For a resample after a try that stopped short by itself (_speak).
         self.held_grammar = line_grammar(opts.min_words) if self.grammar else None
 
