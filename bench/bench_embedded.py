@@ -25,10 +25,10 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from llm.base import LLAMA_CPP
-from llm.embedded import EmbeddedConfig, EmbeddedServer  # noqa: E402
-from llm.models import resolve_model  # noqa: E402
-from llm.openai_chat import OpenAIChat  # noqa: E402
+from salesgen.llm.base import LLAMA_CPP
+from salesgen.llm.embedded import EmbeddedConfig, EmbeddedServer  # noqa: E402
+from salesgen.llm.models import resolve_model  # noqa: E402
+from salesgen.llm.openai_chat import OpenAIChat  # noqa: E402
 
 TOPICS = ["an electric hatchback", "a family SUV", "a gaming laptop", "a road bike", "a coffee machine", "a sofa"]
 SELLER = (

@@ -2,7 +2,7 @@
 
 python bench/bench_evaluate.py [--n 10000] [--variants 2] [--no-bertscore] [--keep DIR]
 
-The run directory is written first (not timed); then `python -m evaluate RUN_DIR` runs in a child process, so
+The run directory is written first (not timed); then `python -m salesgen.evaluate RUN_DIR` runs in a child process, so
 its wall time and peak resident memory (ru_maxrss of the child) are the evaluation's own. Prints figures only.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from evaluate.synthetic import synthetic_run  # noqa: E402
+from salesgen.evaluate.synthetic import synthetic_run  # noqa: E402
 
 
 def main() -> None:
@@ -39,7 +39,8 @@ def main() -> None:
         size = (run / "dialogues.jsonl").stat().st_size
         print(f"wrote {per_variant * len(names)} synthetic dialogues ({size / 1e6:.1f} MB) in "
               f"{time.perf_counter() - t0:.1f} s")
-        cmd = [sys.executable, "-m", "evaluate", str(run), "-q"] + (["--no-bertscore"] if args.no_bertscore else [])
+        cmd = [sys.executable, "-m", "salesgen.evaluate", str(run), "-q"] + \
+            (["--no-bertscore"] if args.no_bertscore else [])
         t0 = time.perf_counter()
         res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         wall = time.perf_counter() - t0

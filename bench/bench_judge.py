@@ -29,11 +29,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from fixtures.loader import build_twin, clean, clean_names, twins  # noqa: E402
 
-from core.catalog import Catalog  # noqa: E402
-from core.dialogue import KEPT, Dialogue  # noqa: E402
-from judge.base import PanelOptions  # noqa: E402
-from judge.panel import Panel  # noqa: E402
-from scenarios import load_all  # noqa: E402
+from salesgen.core.catalog import Catalog  # noqa: E402
+from salesgen.core.dialogue import KEPT, Dialogue  # noqa: E402
+from salesgen.judge.base import PanelOptions  # noqa: E402
+from salesgen.judge.panel import Panel  # noqa: E402
+from salesgen.scenarios import load_all  # noqa: E402
 
 load_all()  # the scenarios' judges join the panel's registry
 
@@ -130,7 +130,7 @@ async def main() -> None:
 
     if not (args.llm or args.base_url):
         return
-    from llm.backends import open_chat_model
+    from salesgen.llm.backends import open_chat_model
 
     async with open_chat_model(base_url=args.base_url, model=args.llm if not args.base_url else args.model,
                                n_parallel=args.parallel, ctx_per_slot=4096) as chat:

@@ -29,7 +29,7 @@ from tools.fault_server import FaultConfig, fault_server_process  # noqa: E402
 
 # The rule judges only (no embedder, grammar or toxicity models): the panel's models are a fixed cost that
 # would hide how the orchestrator itself scales, and at 10,000 dialogues they would take hours on 2 cores.
-RULES_ONLY = Path(__file__).resolve().parent.parent / "data" / "judge" / "rules_only.toml"
+RULES_ONLY = Path(__file__).resolve().parent.parent / "salesgen" / "data" / "judge" / "rules_only.toml"
 
 
 def _lines(path: Path) -> int:
@@ -108,7 +108,7 @@ def main() -> int:
         print(f"| {r['n']:,} | {r['jsonl_mb']:.1f} | {r['wall']:.0f} | {r['cpu']:.0f} | {s} | {r['peak']:.0f} |")
     print()
     print("Commands (the fault server ran as `python -m tools.fault_server --port 0 --latency 0.0`; "
-          "weights: data/judge/rules_only.toml):")
+          "weights: salesgen/data/judge/rules_only.toml):")
     print()
     for r in rows:
         cmd = [c if not c.startswith(("/tmp", tempfile.gettempdir())) else Path(c).name for c in r["cmd"]]

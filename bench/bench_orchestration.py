@@ -24,8 +24,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from llm.openai_chat import OpenAIChat  # noqa: E402
-from llm.retry import RetryPolicy  # noqa: E402
+from salesgen.llm.openai_chat import OpenAIChat  # noqa: E402
+from salesgen.llm.retry import RetryPolicy  # noqa: E402
 from tools.fault_server import FaultConfig, fault_server_process  # noqa: E402
 
 SYSTEM = {

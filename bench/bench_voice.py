@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.words import count_words  # noqa: E402
-from generate.text import band_grammar  # noqa: E402
-from llm.backends import open_chat_model  # noqa: E402
+from salesgen.core.words import count_words  # noqa: E402
+from salesgen.generate.text import band_grammar  # noqa: E402
+from salesgen.llm.backends import open_chat_model  # noqa: E402
 
 SYSTEM = ("You are Grace, a salesperson in the car department of Summit Motors, talking face to face with one "
           "customer. Each time, you are told what to say next and the facts to use. Say it in your own words as "

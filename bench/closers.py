@@ -12,10 +12,10 @@ import statistics
 import tomllib
 from pathlib import Path
 
-from core.dialogue import CUSTOMER, SALESPERSON
-from core.rundir import RunDir
-from core.words import count_words
-from scenarios.sales.episode import VOICE_FILE
+from salesgen.core.dialogue import CUSTOMER, SALESPERSON
+from salesgen.core.rundir import RunDir
+from salesgen.core.words import count_words
+from salesgen.scenarios.sales.episode import VOICE_FILE
 
 
 def closers() -> dict[str, list[re.Pattern[str]]]:

@@ -12,12 +12,12 @@ import argparse
 from pathlib import Path
 
 from bench.pipeline_stats import stats
-from core.rundir import RunDir
-from evaluate.bertscore import Scorer, resolve_model, score_set
-from evaluate.config import reference_sets, settings
-from evaluate.diversity import diversity
-from evaluate.references import load_set
-from evaluate.variants import compare_variants
+from salesgen.core.rundir import RunDir
+from salesgen.evaluate.bertscore import Scorer, resolve_model, score_set
+from salesgen.evaluate.config import reference_sets, settings
+from salesgen.evaluate.diversity import diversity
+from salesgen.evaluate.references import load_set
+from salesgen.evaluate.variants import compare_variants
 
 HUMAN_SET = "craigslist_cars"
 

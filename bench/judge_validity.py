@@ -31,12 +31,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.bench_judge import time_judges  # noqa: E402
-from core.catalog import Catalog  # noqa: E402
-from core.dialogue import DISCARDED, Dialogue  # noqa: E402
-from judge.base import PanelOptions  # noqa: E402
-from judge.panel import DEFAULT_WEIGHTS, Panel, load_weights  # noqa: E402
-from judge.resources import Resources  # noqa: E402
-from scenarios import load_all  # noqa: E402
+from salesgen.core.catalog import Catalog  # noqa: E402
+from salesgen.core.dialogue import DISCARDED, Dialogue  # noqa: E402
+from salesgen.judge.base import PanelOptions  # noqa: E402
+from salesgen.judge.panel import DEFAULT_WEIGHTS, Panel, load_weights  # noqa: E402
+from salesgen.judge.resources import Resources  # noqa: E402
+from salesgen.scenarios import load_all  # noqa: E402
 
 load_all()  # the scenarios' judges join the panel's registry
 
@@ -209,7 +209,7 @@ async def main() -> None:
     options = PanelOptions(use_llm_judge=ns.llm is not None, weights_path=ns.weights or DEFAULT_WEIGHTS,
                            cascade=ns.llm is None)
     if ns.llm:
-        from llm.backends import open_chat_model
+        from salesgen.llm.backends import open_chat_model
 
         async with open_chat_model(model=ns.llm, n_parallel=1, ctx_per_slot=8192) as chat:
             options.llm = chat

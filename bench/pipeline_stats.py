@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from statistics import mean
 
-from core.catalog import DEFAULT_CATALOG, Catalog
-from core.mentions import ProductIndex, product_index
-from core.rundir import RunDir
-from core.words import PLACEHOLDER, count_words
-from scenarios.sales.decisions import NO, UNCLEAR, YES, decision_words
-from scenarios.sales.personas import DEFAULT_CONFIG, load_persona_config
-from scenarios.sales.policy import floor_of
+from salesgen.core.catalog import DEFAULT_CATALOG, Catalog
+from salesgen.core.mentions import ProductIndex, product_index
+from salesgen.core.rundir import RunDir
+from salesgen.core.words import PLACEHOLDER, count_words
+from salesgen.scenarios.sales.decisions import NO, UNCLEAR, YES, decision_words
+from salesgen.scenarios.sales.personas import DEFAULT_CONFIG, load_persona_config
+from salesgen.scenarios.sales.policy import floor_of
 
 
 def slotted(d) -> bool:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.dialogue import KEPT
-from core.rundir import RunDir
-from core.words import count_words
+from salesgen.core.dialogue import KEPT
+from salesgen.core.rundir import RunDir
+from salesgen.core.words import count_words
 
 
 def render(run: Path, count: int) -> str:

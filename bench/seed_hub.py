@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.dialogue import KEPT
-from core.rundir import RunDir
-from generate.hub import HUB_FILE, Hub
+from salesgen.core.dialogue import KEPT
+from salesgen.core.rundir import RunDir
+from salesgen.generate.hub import HUB_FILE, Hub
 
 
 def main() -> None:

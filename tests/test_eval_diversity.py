@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from evaluate.diversity import budget_sample, distinct_n, length_stats, self_bleu, self_bleu_nltk
-from evaluate.text import tokens
+from salesgen.evaluate.diversity import budget_sample, distinct_n, length_stats, self_bleu, self_bleu_nltk
+from salesgen.evaluate.text import tokens
 
 
 def toks(*texts: str) -> list[list[str]]:

@@ -1,4 +1,4 @@
-"""run_evaluation and `python -m evaluate` on synthetic run directories."""
+"""run_evaluation and `python -m salesgen.evaluate` on synthetic run directories."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluate import run_evaluation
-from evaluate.synthetic import synthetic_run
+from salesgen.evaluate import run_evaluation
+from salesgen.evaluate.synthetic import synthetic_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def test_run_evaluation_with_bertscore_reports_the_hash(tmp_path: Path) -> None:
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "evaluate", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "salesgen.evaluate", *args], cwd=ROOT, capture_output=True, text=True,
                           env=env, timeout=300)
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from core.dialogue import CUSTOMER, SALESPERSON
-from core.errors import InputError
-from evaluate.references import (
+from salesgen.core.dialogue import CUSTOMER, SALESPERSON
+from salesgen.core.errors import InputError
+from salesgen.evaluate.references import (
     bundled,
     load_car_dealer,
     load_craigslist,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.dialogue import (
+from salesgen.core.dialogue import (
     CUSTOMER,
     DISCARDED,
     FAILED,
@@ -17,8 +17,8 @@ from core.dialogue import (
     Usage,
     Verdict,
 )
-from evaluate.config import criteria
-from evaluate.rubric import reason_key, rubric
+from salesgen.evaluate.config import criteria
+from salesgen.evaluate.rubric import reason_key, rubric
 
 WORDS60 = " ".join(["word"] * 60)
 

@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from core.dialogue import KEPT, Dialogue, Persona, Verdict
-from evaluate.stats import bootstrap_ci, holm, paired_permutation_p
-from evaluate.variants import compare_variants
+from salesgen.core.dialogue import KEPT, Dialogue, Persona, Verdict
+from salesgen.evaluate.stats import bootstrap_ci, holm, paired_permutation_p
+from salesgen.evaluate.variants import compare_variants
 
 
 def _d(index: int, variant: str, score: float) -> Dialogue:

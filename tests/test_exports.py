@@ -7,13 +7,13 @@ import json
 import pandas as pd
 import pytest
 
-from app.outputs import write_outputs
-from core import exports
-from core.dialogue import KEPT
-from core.errors import InputError
-from core.exports import EXPORTS, Export, parse_formats
-from core.formats import read_car_dealer
-from evaluate.synthetic import synthetic_run
+from salesgen.app.outputs import write_outputs
+from salesgen.core import exports
+from salesgen.core.dialogue import KEPT
+from salesgen.core.errors import InputError
+from salesgen.core.exports import EXPORTS, Export, parse_formats
+from salesgen.core.formats import read_car_dealer
+from salesgen.evaluate.synthetic import synthetic_run
 
 WANTED = 10
 

@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 from faults_support import rules_weights
 
-from core.catalog import Catalog
-from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Persona, Usage
-from core.mentions import core_name
-from generate.moves import SimulationError
-from judge.panel import Panel, PanelOptions
-from llm.base import Completion
-from scenarios.sales.free import SimOptions, Simulator, World, parse_decision
-from scenarios.sales.prompts import load_prompts
+from salesgen.core.catalog import Catalog
+from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Persona, Usage
+from salesgen.core.mentions import core_name
+from salesgen.generate.moves import SimulationError
+from salesgen.judge.panel import Panel, PanelOptions
+from salesgen.llm.base import Completion
+from salesgen.scenarios.sales.free import SimOptions, Simulator, World, parse_decision
+from salesgen.scenarios.sales.prompts import load_prompts
 
 GOOD_SELLER = "Welcome in, this sedan has a great warranty and low running costs for you."  # 14 words
 GOOD_BUYER = "That sounds good, but I need to think it over before I buy a car today."  # 15 words, a no

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAPER = ROOT / "data" / "references" / "car_dealer" / "paper_examples.json"
+PAPER = ROOT / "salesgen" / "data" / "references" / "car_dealer" / "paper_examples.json"
 
 
 def test_judge_a_car_dealer_file_and_split_kept_from_discarded(tmp_path):

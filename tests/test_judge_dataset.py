@@ -7,13 +7,13 @@ import json
 import pytest
 from fixtures.loader import build_twin, clean, clean_names, shared_panel, twins
 
-from core.catalog import Catalog
-from core.dialogue import DISCARDED, KEPT
-from core.errors import InputError
-from core.formats import write_car_dealer, write_csv
-from judge.base import PanelOptions
-from judge.dataset import judge_dataset, read_dataset
-from judge.panel import Panel
+from salesgen.core.catalog import Catalog
+from salesgen.core.dialogue import DISCARDED, KEPT
+from salesgen.core.errors import InputError
+from salesgen.core.formats import write_car_dealer, write_csv
+from salesgen.judge.base import PanelOptions
+from salesgen.judge.dataset import judge_dataset, read_dataset
+from salesgen.judge.panel import Panel
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ import shutil
 import pytest
 from fixtures.loader import HERE, clean
 
-from core.catalog import Catalog
-from core.errors import InputError
-from judge.base import PanelOptions
-from judge.panel import Panel
-from judge.resources import DETOXIFY_CHECKPOINT_ENV, DETOXIFY_CONFIG_ENV
+from salesgen.core.catalog import Catalog
+from salesgen.core.errors import InputError
+from salesgen.judge.base import PanelOptions
+from salesgen.judge.panel import Panel
+from salesgen.judge.resources import DETOXIFY_CHECKPOINT_ENV, DETOXIFY_CONFIG_ENV
 
 CLASSES = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
 

@@ -6,15 +6,15 @@ import dataclasses
 import pytest
 from fixtures.loader import HERE, build_twin, clean, shared_panel, twins
 
-from core.catalog import Catalog
-from core.dialogue import KEPT
-from judge.base import PanelOptions
-from judge.panel import Panel
-from llm.base import LLAMA_CPP
-from llm.openai_chat import OpenAIChat
-from llm.pinned import PinnedSlot
-from llm.retry import RetryPolicy
-from scenarios.sales.judges.llm_judge import LLMRubric, ReplyError
+from salesgen.core.catalog import Catalog
+from salesgen.core.dialogue import KEPT
+from salesgen.judge.base import PanelOptions
+from salesgen.judge.panel import Panel
+from salesgen.llm.base import LLAMA_CPP
+from salesgen.llm.openai_chat import OpenAIChat
+from salesgen.llm.pinned import PinnedSlot
+from salesgen.llm.retry import RetryPolicy
+from salesgen.scenarios.sales.judges.llm_judge import LLMRubric, ReplyError
 
 LLM_ONLY = HERE / "weights_llm_only.toml"
 

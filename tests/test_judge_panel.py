@@ -6,12 +6,12 @@ import asyncio
 import pytest
 from fixtures.loader import build_twin, clean, shared_panel, twins
 
-from core.catalog import Catalog
-from core.dialogue import DISCARDED, KEPT, Gate, Verdict
-from core.errors import InputError
-from judge.base import PanelOptions, registry
-from judge.panel import DEFAULT_WEIGHTS, Panel, load_weights
-from judge.resources import Resources
+from salesgen.core.catalog import Catalog
+from salesgen.core.dialogue import DISCARDED, KEPT, Gate, Verdict
+from salesgen.core.errors import InputError
+from salesgen.judge.base import PanelOptions, registry
+from salesgen.judge.panel import DEFAULT_WEIGHTS, Panel, load_weights
+from salesgen.judge.resources import Resources
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ import copy
 import pytest
 from fixtures.loader import clean, shared_panel
 
-from core.catalog import Catalog
-from core.dialogue import CUSTOMER, SALESPERSON, Turn
-from core.mentions import product_index
-from core.words import sentences
-from generate.text import drop_sentences
-from scenarios.sales.claims import (
+from salesgen.core.catalog import Catalog
+from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Turn
+from salesgen.core.mentions import product_index
+from salesgen.core.words import sentences
+from salesgen.generate.text import drop_sentences
+from salesgen.scenarios.sales.claims import (
     CONTRADICTED,
     IMMATERIAL,
     SUPPORTED,
@@ -21,9 +21,9 @@ from scenarios.sales.claims import (
     load_rules,
     numbers_with_units,
 )
-from scenarios.sales.decisions import decision_words
-from scenarios.sales.judges.sale_success import car_dealer_reward
-from scenarios.sales.prices import find_money
+from salesgen.scenarios.sales.decisions import decision_words
+from salesgen.scenarios.sales.judges.sale_success import car_dealer_reward
+from salesgen.scenarios.sales.prices import find_money
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +122,8 @@ def test_a_need_is_not_a_claim(extractor):
 
 
 def test_word_limits_off_for_imported_data(panel):
-    from judge.base import JudgeContext, PanelOptions
-    from judge.judges.word_count import WordCount
+    from salesgen.judge.base import JudgeContext, PanelOptions
+    from salesgen.judge.judges.word_count import WordCount
 
     ctx = JudgeContext(Catalog.load(), PanelOptions(min_words=None, max_words=None), panel.resources)
     assert WordCount(ctx).judge(clean("clean_car_crv")) is None

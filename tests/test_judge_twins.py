@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from fixtures.loader import build_twin, clean, clean_names, shared_panel, twins
 
-from core.dialogue import DISCARDED, KEPT
+from salesgen.core.dialogue import DISCARDED, KEPT
 
 TWINS = twins()
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 
-from core.catalog import Catalog
-from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, LineFlaw, Persona
-from core.words import count_words, sentences
-from generate.text import line_grammar
-from llm.base import LLAMA_CPP
-from llm.openai_chat import OpenAIChat
-from llm.retry import RetryPolicy
-from scenarios.sales.free import SimOptions, Simulator, World
-from scenarios.sales.prompts import load_prompts
+from salesgen.core.catalog import Catalog
+from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, LineFlaw, Persona
+from salesgen.core.words import count_words, sentences
+from salesgen.generate.text import line_grammar
+from salesgen.llm.base import LLAMA_CPP
+from salesgen.llm.openai_chat import OpenAIChat
+from salesgen.llm.retry import RetryPolicy
+from salesgen.scenarios.sales.free import SimOptions, Simulator, World
+from salesgen.scenarios.sales.prompts import load_prompts
 
 ASK = [{"role": "system", "content": "You are Sam, a salesperson in a laptop shop. Answer in 3 to 5 sentences."},
        {"role": "user", "content": "Hi, I need a light laptop for college that is not too pricey. What do you have?"}]

@@ -7,14 +7,14 @@ import socket
 
 import pytest
 
-from core.errors import InputError
-from llm.backends import BACKENDS, Backend, backend_name, open_chat_model
-from llm.backends.common import Options, open_remote
-from llm.backends.embedded import EMBEDDED
-from llm.backends.openai_api import REMOTE
-from llm.base import GRAMMAR, JSON_SCHEMA, PINNED_SLOTS
-from llm.models import DEFAULT_MODEL
-from llm.openai_chat import is_loopback_url
+from salesgen.core.errors import InputError
+from salesgen.llm.backends import BACKENDS, Backend, backend_name, open_chat_model
+from salesgen.llm.backends.common import Options, open_remote
+from salesgen.llm.backends.embedded import EMBEDDED
+from salesgen.llm.backends.openai_api import REMOTE
+from salesgen.llm.base import GRAMMAR, JSON_SCHEMA, PINNED_SLOTS
+from salesgen.llm.models import DEFAULT_MODEL
+from salesgen.llm.openai_chat import is_loopback_url
 
 MSGS = [{"role": "user", "content": "Hello."}]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from llm.base import LLAMA_CPP
-from llm.embedded import EmbeddedServer
-from llm.openai_chat import OpenAIChat
+from salesgen.llm.base import LLAMA_CPP
+from salesgen.llm.embedded import EmbeddedServer
+from salesgen.llm.openai_chat import OpenAIChat
 
 SYSTEM = "You are a friendly salesperson at a car dealership. Answer in one or two sentences."
 

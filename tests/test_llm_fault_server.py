@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from llm.openai_chat import OpenAIChat
-from llm.retry import RetryPolicy
+from salesgen.llm.openai_chat import OpenAIChat
+from salesgen.llm.retry import RetryPolicy
 from tools.fault_server import FaultConfig, fault_server_process, make_text, sample_schema
 
 MSGS = [{"role": "system", "content": "You are a customer looking for a laptop."}, {"role": "user", "content": "Hi!"}]

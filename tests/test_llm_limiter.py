@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from llm.limiter import AdaptiveLimiter
-from llm.openai_chat import OpenAIChat
-from llm.retry import RetryPolicy
+from salesgen.llm.limiter import AdaptiveLimiter
+from salesgen.llm.openai_chat import OpenAIChat
+from salesgen.llm.retry import RetryPolicy
 
 
 class Clock:

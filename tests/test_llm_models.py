@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import InputError
-from llm import models
-from llm.models import cached_sha256, join_parts, resolve_model
+from salesgen.core.errors import InputError
+from salesgen.llm import models
+from salesgen.llm.models import cached_sha256, join_parts, resolve_model
 
 
 def _parts(tmp_path: Path) -> tuple[list[Path], bytes]:

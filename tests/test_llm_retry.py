@@ -8,10 +8,10 @@ from email.utils import format_datetime
 
 import pytest
 
-from core.errors import InputError
-from llm.base import LLMError
-from llm.openai_chat import OpenAIChat
-from llm.retry import RetryPolicy, TransientError, backoff_delay, parse_retry_after, with_retries
+from salesgen.core.errors import InputError
+from salesgen.llm.base import LLMError
+from salesgen.llm.openai_chat import OpenAIChat
+from salesgen.llm.retry import RetryPolicy, TransientError, backoff_delay, parse_retry_after, with_retries
 
 MSGS = [{"role": "system", "content": "You are a salesperson."}, {"role": "user", "content": "Hello there."}]
 

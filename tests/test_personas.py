@@ -10,12 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from core.dialogue import Product
-from core.errors import InputError
-from scenarios.sales.personas import DEFAULT_CONFIG, load_persona_config, match_score, sample_pair, sample_personas
+from salesgen.core.dialogue import Product
+from salesgen.core.errors import InputError
+from salesgen.scenarios.sales.personas import (
+    DEFAULT_CONFIG,
+    load_persona_config,
+    match_score,
+    sample_pair,
+    sample_personas,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG = ROOT / "data" / "catalog.json"
+CATALOG = ROOT / "salesgen" / "data" / "catalog.json"
 
 # The LMRL-Gym Car Dealer value lists (../shared/data/car_dealer/PROVENANCE.md), restated here on purpose so the
 # data files cannot drift from them unnoticed.
@@ -73,8 +79,9 @@ def test_catalog_order_does_not_change_pairs(products):
 
 def test_pairs_are_stable_across_processes():
     # Guards against set iteration order or hash()-based seeding sneaking in: PYTHONHASHSEED must not matter.
-    code = ("import json; from core.dialogue import Product; from scenarios.sales.personas import sample_personas;"
-            "ps=[Product.from_dict(d) for d in json.load(open('data/catalog.json'))['products']];"
+    code = ("import json; from salesgen.core.dialogue import Product;"
+            "from salesgen.scenarios.sales.personas import sample_personas;"
+            "ps=[Product.from_dict(d) for d in json.load(open('salesgen/data/catalog.json'))['products']];"
             "print([(p.name, p.budget, p.preferred_features, q.id) for p, q in sample_personas(25, 3, ps)])")
     outs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": h}).stdout for h in ("1", "2")}

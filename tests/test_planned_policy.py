@@ -5,15 +5,15 @@ from itertools import pairwise
 
 import pytest
 
-from app.pipeline import alternatives
-from core.catalog import Catalog
-from core.dialogue import CUSTOMER, SALESPERSON, Dialogue
-from core.mentions import core_name
-from scenarios import scenario
-from scenarios.sales.decisions import UNCLEAR, decision_words
-from scenarios.sales.personas import load_persona_config, sample_pair
-from scenarios.sales.policy import floor_of, has_feature
-from scenarios.sales.prices import find_money, money, same_amount
+from salesgen.app.pipeline import alternatives
+from salesgen.core.catalog import Catalog
+from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue
+from salesgen.core.mentions import core_name
+from salesgen.scenarios import scenario
+from salesgen.scenarios.sales.decisions import UNCLEAR, decision_words
+from salesgen.scenarios.sales.personas import load_persona_config, sample_pair
+from salesgen.scenarios.sales.policy import floor_of, has_feature
+from salesgen.scenarios.sales.prices import find_money, money, same_amount
 
 SEEDS = range(400)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from core.dialogue import KEPT
-from evaluate import run_evaluation
-from evaluate.synthetic import dialogue, write_run
-from reports import build_report
+from salesgen.core.dialogue import KEPT
+from salesgen.evaluate import run_evaluation
+from salesgen.evaluate.synthetic import dialogue, write_run
+from salesgen.reports import build_report
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 INJECTED = "<script>window.__pwned=1</script>"

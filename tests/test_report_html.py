@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.dialogue import KEPT
-from evaluate import run_evaluation
-from evaluate.synthetic import dialogue, synthetic_run, write_run
-from reports import build_report
+from salesgen.core.dialogue import KEPT
+from salesgen.evaluate import run_evaluation
+from salesgen.evaluate.synthetic import dialogue, synthetic_run, write_run
+from salesgen.reports import build_report
 
 EVIL = '<img src=x onerror="window.__pwned=1"><script>alert(1)</script>'
 

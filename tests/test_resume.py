@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from faults_support import ROOT, fake_run_args, records, run_cli
 
-from app.sessions import close_session, code_version, open_session
+from salesgen.app.sessions import close_session, code_version, open_session
 from tools.fault_server import FaultConfig, FaultServer
 
 FLAGS = {"num_dialogues": 6, "max_attempts": 12, "seed": 11, "min_score": 0.75}
@@ -217,7 +217,7 @@ def test_sessions_record_the_code_and_a_run_from_before_them():
     (b'{"id": "b", "index": 1}', True),  # complete but for its newline: a finished record, kept
 ])
 def test_a_torn_tail_is_dropped_and_a_complete_one_kept(tmp_path, tail, survives):
-    from core.jsonl import JsonlWriter, read_jsonl
+    from salesgen.core.jsonl import JsonlWriter, read_jsonl
 
     path = tmp_path / "d.jsonl"
     path.write_bytes(b'{"id": "a", "index": 0}\n' + tail)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from faults_support import ROOT, fake_run_args, record_all_requests, rules_weights, run_cli
 
-from core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Product, Turn
-from core.errors import InputError
-from core.formats import read_csv, write_csv
-from scenarios.sales.prompts import DEFAULT_PROMPTS, PROMPTS_DIR, load_prompts
+from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Persona, Product, Turn
+from salesgen.core.errors import InputError
+from salesgen.core.formats import read_csv, write_csv
+from salesgen.scenarios.sales.prompts import DEFAULT_PROMPTS, PROMPTS_DIR, load_prompts
 
 SENTINEL = "sk-sentinel-5b2e9d0c4a7f16e3"
 
@@ -145,7 +145,7 @@ def test_a_prompt_with_an_attribute_placeholder_stops_the_cli(tmp_path):
 
 def run_with_catalog(fault_server, tmp_path, edit, **flags) -> list[dict]:
     """A one-dialogue run on a catalog changed by `edit(product)`; the request bodies the server saw."""
-    catalog = json.loads((ROOT / "data" / "catalog.json").read_text())
+    catalog = json.loads((ROOT / "salesgen" / "data" / "catalog.json").read_text())
     for p in catalog["products"]:
         edit(p)
     path = tmp_path / "catalog.json"

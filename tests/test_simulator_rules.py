@@ -3,13 +3,13 @@ import json
 
 import pytest
 
-from core.catalog import Catalog
-from core.errors import InputError
-from core.words import count_words
-from generate.text import clean_line, ends_with, fill_placeholders, take_end_mark, trim_to_words
-from scenarios.sales.facts import catalog_facts
-from scenarios.sales.free import decision_schema, parse_decision
-from scenarios.sales.prompts import load_prompts
+from salesgen.core.catalog import Catalog
+from salesgen.core.errors import InputError
+from salesgen.core.words import count_words
+from salesgen.generate.text import clean_line, ends_with, fill_placeholders, take_end_mark, trim_to_words
+from salesgen.scenarios.sales.facts import catalog_facts
+from salesgen.scenarios.sales.free import decision_schema, parse_decision
+from salesgen.scenarios.sales.prompts import load_prompts
 
 
 def test_role_prefix_and_leakage_are_removed():
@@ -93,7 +93,7 @@ def test_decision_schema_lists_only_products_in_play(cars):
 
 
 def test_refusals_are_recognised():
-    from generate.text import is_refusal
+    from salesgen.generate.text import is_refusal
 
     assert is_refusal("I'm sorry, but I can't assist with that.")
     assert is_refusal("As an AI language model, I do not shop.")
@@ -103,7 +103,7 @@ def test_refusals_are_recognised():
 
 
 def test_a_sentence_cut_off_by_the_token_limit_is_left_out():
-    from generate.text import cut_fragment
+    from salesgen.generate.text import cut_fragment
 
     line = "The Dropbox Plus plan is $119.88 a year. Do you want it? Thank you for"
     assert cut_fragment(line) == ("The Dropbox Plus plan is $119.88 a year. Do you want it?", True)
@@ -112,8 +112,8 @@ def test_a_sentence_cut_off_by_the_token_limit_is_left_out():
 
 
 def test_variant_file_extends_the_default():
-    concise = load_prompts("prompts/concise.toml")
-    default = load_prompts("prompts/default.toml")
+    concise = load_prompts("salesgen/prompts/concise.toml")
+    default = load_prompts("salesgen/prompts/default.toml")
     assert concise.name == "concise"
     assert concise.sections["customer"] == default.sections["customer"]
     assert concise.sections["salesperson"]["system"] != default.sections["salesperson"]["system"]
@@ -152,7 +152,7 @@ def test_a_line_the_speaker_narrates_keeps_its_quoted_words_and_loses_the_script
 
 
 def test_loop_overlap_measures_repeated_four_grams():
-    from generate.text import ngram_overlap
+    from salesgen.generate.text import ngram_overlap
 
     earlier = ["I am glad to have you in my store today."]
     assert ngram_overlap("I am glad to have you in my store today.", earlier) == 1.0
@@ -170,7 +170,7 @@ def test_loop_overlap_measures_repeated_four_grams():
     ("Thanks, that helps. The customer service here is great.", False),
 ])
 def test_a_line_that_narrates_the_conversation_is_recognised(line, narrated):
-    from generate.text import is_narration
+    from salesgen.generate.text import is_narration
     assert is_narration(line) is narrated
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from core.words import count_words, ends_sentence
-from generate.text import band_grammar
-from llm.base import LLAMA_CPP
-from llm.openai_chat import OpenAIChat
-from scenarios.sales.prices import find_money
+from salesgen.core.words import count_words, ends_sentence
+from salesgen.generate.text import band_grammar
+from salesgen.llm.base import LLAMA_CPP
+from salesgen.llm.openai_chat import OpenAIChat
+from salesgen.scenarios.sales.prices import find_money
 
 # Its own system prompt: a prompt sharing test_line_grammar's prefix left the slot cache warm for it and changed
 # what that test's seeds decode.

@@ -2,9 +2,9 @@
 band and still carries its move; otherwise it is not mended (the voice writes it again)."""
 from __future__ import annotations
 
-from core.words import count_words
-from generate.voice import Speaker, Voice, VoiceOptions
-from llm.openai_chat import OpenAIChat
+from salesgen.core.words import count_words
+from salesgen.generate.voice import Speaker, Voice, VoiceOptions
+from salesgen.llm.openai_chat import OpenAIChat
 
 GOOD = ("The Ford F-150 XLT is $13,900, and it has SYNC voice control and cruise control for your long drives. "
         "The bed is big enough for the camping gear you mentioned, and the four doors fit the whole family. "
@@ -80,7 +80,7 @@ def test_closing_words_the_rules_append_end_the_line_once():
     import asyncio
     import random
 
-    from generate.moves import Move
+    from salesgen.generate.moves import Move
     from tools.fault_server import FaultServer
 
     closer = "What would you suggest?"

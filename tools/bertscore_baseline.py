@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from evaluate.baseline import build
+from salesgen.evaluate.baseline import build
 
 log = logging.getLogger(__name__)
 
