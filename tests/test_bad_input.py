@@ -84,6 +84,9 @@ def test_unknown_model_name(new_out):
     (["--backend", "ollama/qwen2.5"], ["unknown backend", "ollama/qwen2.5", "llamacpp"]),
     (["--backend", "embedded/llama-99b"], ["unknown model", "llama-99b"]),
     (["--backend", "openai/gpt-4o-mini", "--model", "gpt-4o"], ["--backend", "--model"]),
+    (["--backend", "llamacpp/"], ["llama.cpp-server backend needs a server URL"]),
+    (["--backend", "llamacpp/ftp://127.0.0.1/v1"], ["not an http"]),
+    (["--backend", "vllm/Qwen/Qwen2.5-7B-Instruct"], ["vllm backend needs a server URL"]),
     (["--format", "xlsx"], ["--format", "parquet"]),
 ])
 def test_unknown_backend_or_format(args, needles, new_out):

@@ -31,11 +31,11 @@ BACKENDS: dict[str, Backend] = {b.name: b for b in (
     Backend("embedded", "a GGUF model served in-process by llama.cpp (xllamacpp): qwen2.5-1.5b, tiny, or a path",
             embedded.open_model, embedded.ABILITIES, embedded.check),
     Backend("llamacpp", "a llama.cpp server at a URL: grammar, pinned slots, prompt cache",
-            llamacpp.open_model, llamacpp.ABILITIES),
+            llamacpp.open_model, llamacpp.ABILITIES, llamacpp.check),
     Backend("openai", "any OpenAI-compatible endpoint (--base-url; default api.openai.com)", openai_api.open_model,
             openai_api.ABILITIES),
     Backend("vllm", "a vLLM server (--base-url): JSON schema, automatic prefix caching", vllm.open_model,
-            vllm.ABILITIES),
+            vllm.ABILITIES, vllm.check),
 )}
 
 

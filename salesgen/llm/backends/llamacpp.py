@@ -9,13 +9,17 @@ from contextlib import asynccontextmanager
 
 import httpx2
 
-from salesgen.llm.backends.common import Options, open_remote
+from salesgen.llm.backends.common import Options, check_remote, open_remote
 from salesgen.llm.base import LLAMA_CPP, PINNED_SLOTS
 from salesgen.llm.openai_chat import OpenAIChat
 
 log = logging.getLogger(__name__)
 LLAMACPP = "llama.cpp-server"
 ABILITIES = LLAMA_CPP
+
+
+def check(url: str, opts: Options) -> None:
+    check_remote(url or opts.base_url, LLAMACPP)
 
 
 @asynccontextmanager

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 
-from salesgen.llm.backends.common import Options, open_remote
+from salesgen.llm.backends.common import Options, check_remote, open_remote
 from salesgen.llm.base import JSON_SCHEMA
 from salesgen.llm.openai_chat import OpenAIChat
 
 VLLM = "vllm"
 ABILITIES = frozenset({JSON_SCHEMA})
+
+
+def check(model: str, opts: Options) -> None:
+    check_remote(opts.base_url, VLLM)
 
 
 def open_model(model: str, opts: Options) -> AbstractAsyncContextManager[OpenAIChat]:
