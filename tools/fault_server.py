@@ -429,7 +429,7 @@ def config_args(cfg: FaultConfig) -> list[str]:
     """Command-line flags that reproduce `cfg` (api_key excepted: set it via POST /config, not on a command line)."""
     out = []
     for f in fields(cfg):
-        if f.name in ("script", "api_key"):
+        if f.name in ("script", "api_key") or getattr(cfg, f.name) is None:
             continue
         out += [f"--{f.name.replace('_', '-')}", str(getattr(cfg, f.name))]
     if cfg.script:
@@ -468,7 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     for f in fields(FaultConfig):
         if f.name in ("script", "api_key"):
             continue
-        ap.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
+        kind = int if f.default is None else type(f.default)  # slots: None unless given
+        ap.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default)
     ap.add_argument("--script", default="", help="comma-separated faults for the first requests, e.g. 429,500,ok")
     args = ap.parse_args(argv)
     values = {f.name: getattr(args, f.name) for f in fields(FaultConfig) if f.name != "api_key"}
