@@ -71,11 +71,12 @@ def check_url(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
-def check_remote(url: str | None, kind: str) -> None:
-    """Before a run: a server URL is there and is an http(s) URL (reachability is checked when it opens)."""
+def check_remote(url: str | None, kind: str) -> str:
+    """Before a run and when it opens: a server URL is there and is an http(s) URL; returns it without a trailing
+    slash (reachability is checked when it opens)."""
     if not url:
         raise InputError(f"The {kind} backend needs a server URL (--base-url).")
-    check_url(url)
+    return check_url(url)
 
 
 async def probe_server(chat: OpenAIChat, base_url: str, api_key_env: str, timeout: float = 5.0) -> list[str]:
@@ -102,8 +103,7 @@ async def probe_server(chat: OpenAIChat, base_url: str, api_key_env: str, timeou
 async def open_remote(kind: str, base_url: str | None, model: str | None, opts: Options,
                       abilities: frozenset[str], n_slots: int | None = None) -> AsyncIterator[OpenAIChat]:
     """A server at a URL, checked once for reachability; its first listed model when none is named."""
-    check_remote(base_url, kind)
-    base_url = check_url(base_url or "")
+    base_url = check_remote(base_url, kind)
     if opts.model_path:
         raise InputError("--model-path is for the embedded model; it cannot be combined with a server.")
     key = os.environ.get(opts.api_key_env)
