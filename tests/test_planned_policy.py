@@ -364,7 +364,7 @@ def test_a_declining_customer_is_told_one_next_step_from_its_reason(world):
         if last.act != "decline":
             continue
         step = ep.texts["next"][last.slots["reason"]].format(features=last.slots.get("features") or "")
-        assert f"- you will {step}" in last.brief.splitlines(), (d.id, last.brief)
+        assert f"- I will {step}" in last.brief.splitlines(), (d.id, last.brief)
         assert " or " not in step.replace(last.slots.get("features") or "\0", "")  # one step, not a choice to ask
         declined += 1
     assert declined > 30
