@@ -32,12 +32,23 @@ from tools.fault_server import FaultConfig, fault_server_process  # noqa: E402
 RULES_ONLY = Path(__file__).resolve().parent.parent / "salesgen" / "data" / "judge" / "rules_only.toml"
 
 
-def _lines(path: Path) -> int:
-    try:
-        with open(path, "rb") as fh:
-            return sum(1 for _ in fh)
-    except FileNotFoundError:
-        return 0
+class _LineCounter:
+    """Counts the lines of a growing file, reading only what was appended since the last call: re-reading
+    the whole file every sample would cost the benchmark O(n^2) CPU and starve the run it measures."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset, self.count = path, 0, 0
+
+    def __call__(self) -> int:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return self.count
+        self.offset += len(chunk)
+        self.count += chunk.count(b"\n")
+        return self.count
 
 
 def measure(url: str, n: int, work: Path, args: argparse.Namespace) -> dict:
@@ -53,13 +64,14 @@ def measure(url: str, n: int, work: Path, args: argparse.Namespace) -> dict:
     ps = psutil.Process(proc.pid)
     samples: dict[int, float] = {}
     marks = [n // 4, n // 2, 3 * n // 4]
+    lines = _LineCounter(out / "dialogues.jsonl")
     # Reaped with wait4, not Popen.poll: wait4 returns this child's own peak RSS (ru_maxrss, kB on Linux) and CPU.
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
         rss = ps.memory_info().rss / 2**20
-        done = _lines(out / "dialogues.jsonl") if marks else 0
+        done = lines() if marks else 0
         while marks and done >= marks[0]:
             samples[marks.pop(0)] = rss
         time.sleep(args.interval)

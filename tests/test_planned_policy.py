@@ -493,3 +493,40 @@ def test_the_seller_never_has_the_customers_name(world):
             persona.name = name
             d = Dialogue(id=f"t{i}", index=i, persona=persona, product=product, seed=3)
             assert sc.episode(d, [], f"3:{i}", 5, (50, 75)).seller_name != name
+
+
+def test_a_customer_haggling_within_a_budget_it_said_does_not_call_the_price_too_much(world):
+    within = over = 0
+    for i in SEEDS:
+        d, ep, moves, _ = play(world, i)
+        said = None
+        for m in moves:
+            if m.role != CUSTOMER:
+                continue
+            if m.act == "ask_discount" and said is not None:
+                price = m.slots["price"]
+                if price <= said:
+                    within += 1
+                    assert all("budget" in o or "afford" in o for o in m.openers), m.openers
+                    assert not any(w in o for o in m.openers for w in ("more than", "too much", "not paying"))
+                else:
+                    over += 1
+                    assert not m.slots.get("affordable")
+            said = m.slots.get("budget", said)
+    assert within > 5 and over > 5
+
+
+def test_a_seller_price_still_over_the_budget_said_is_called_so(world):
+    noted = 0
+    for i in SEEDS:
+        d, ep, moves, _ = play(world, i)
+        said = None
+        for m in moves:
+            if m.role == CUSTOMER:
+                said = m.slots.get("budget", said)
+            elif m.act == "discount":
+                over = said is not None and m.slots["price"] > said
+                budget_in_brief = any(same_amount(said, x.value) for x in find_money(m.brief)) if said else False
+                assert budget_in_brief is over, (m.brief, said)
+                noted += over
+    assert noted > 5

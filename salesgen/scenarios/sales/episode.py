@@ -140,7 +140,9 @@ class SalesEpisode:
             # has heated seats" for a truck without them, whatever its brief said.
             key = "recommend_lacks"
         if act.act == "ask_discount":  # the amount the customer names, if any, is said in the opening words
-            key = "ask_counter" if act.slots.get("counter") else "ask_budget" if act.slots.get("budget") else key
+            deal = "_deal" if act.slots.get("affordable") else ""
+            key = f"ask{deal}_counter" if act.slots.get("counter") else "ask_budget" if act.slots.get("budget") \
+                else f"ask{deal}_discount" if deal else key
         if act.act == "state_needs" and act.slots.get("budget"):
             key = "state_needs_budget"
         if key is not None:
@@ -391,6 +393,11 @@ class SalesEpisode:
                 alt = self.products[s["alt"]]
                 values.update(alt=core_name(alt), alt_price=money(alt.price), alt_facts=self._facts(alt, n_specs=1))
                 values["verdict"] = self._verdict(product, alt, s.get("price"), values["need"], t)
+            budget = self.seller.said.get("budget")
+            # The gap said where the customer said a budget under the price: left to itself, the 1.5B seller called
+            # $2,220 "within your budget" of $2,000.
+            values["over_budget"] = t["over_budget"].format(budget=money(budget)) \
+                if budget and s.get("price") is not None and s["price"] > budget else ""
             if act.act == "greet":
                 values["stock"] = self._stock()
             self.asked = ""

@@ -312,6 +312,10 @@ class CustomerPolicy:
             if self.says_budget_when_haggling and not self.budget_said and self.p.budget < (self.price or 0):
                 slots["budget"] = self.p.budget
                 self.budget_said = True
+            if self.budget_said and self.price is not None and self.price <= self.p.budget:
+                # Haggling within a budget it has said: "That's more than I want to spend, $74,500" after "my budget
+                # is $90,000" read to a blind reader as a buyer who contradicts itself.
+                slots["affordable"] = True
             base = self.p.budget if self.budget_said and self.p.budget < (self.price or 0) else (self.price or 0) * 0.9
             # Never more than it would pay: a buyer with $1,300 countered $1,520 for a $1,699 laptop, and would have
             # turned down its own price had the seller met it.
