@@ -67,6 +67,24 @@ def test_the_dataset_card_names_the_files_and_their_features(run):
         pd.read_parquet(rd.path / "turns.parquet"))
 
 
+def test_the_hugging_face_folder_loads_with_datasets_as_its_card_declares(run, tmp_path, monkeypatch):
+    # Offline: a local folder needs no hub. `load_dataset` casts the columns to the card's `dataset_info` features,
+    # so a wrong type in the card shows as a wrong dtype here.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    import datasets
+
+    rd, kept = run
+    folder = str(rd.path / "hf")
+    dialogues = datasets.load_dataset(folder, "dialogues", split="train", cache_dir=str(tmp_path))
+    assert dialogues["id"] == [d.id for d in kept]
+    assert [[t["text"] for t in row] for row in dialogues["turns"]] == [[t.text for t in d.turns] for d in kept]
+    assert dialogues.features["persona"]["budget"].dtype == "float64"
+    turns = datasets.load_dataset("parquet", data_files=str(rd.path / "hf" / "data" / "turns.parquet"),
+                                  split="train", cache_dir=str(tmp_path))
+    assert len(turns) == sum(len(d.turns) for d in kept)
+
+
 def test_jsonl_csv_and_car_dealer_hold_the_same_kept_dialogues(run):
     rd, kept = run
     records = [json.loads(x) for x in (rd.path / "kept.jsonl").read_text().splitlines()]
