@@ -406,6 +406,33 @@ def test_a_comparison_says_the_prices_and_the_verdict_as_the_catalog_has_them(wo
     assert compared > 20
 
 
+def test_a_comparison_prefers_the_type_asked_for_then_the_budget_said(world):
+    catalog = world[0]
+    by_name = {p.name: p for p in catalog.products}
+    typed = budgeted = 0
+    for i in range(400):
+        d, ep, moves, _ = play(world, i, compare=True)
+        for m in moves:
+            if m.act != "compare":
+                continue
+            p, alt = by_name[m.slots["product"]], by_name[m.slots["alt"]]
+            verdict = m.brief.splitlines()[2]
+            said = ep.seller.said
+            if (wanted := said.get("type")) and (p.body_type == wanted) != (alt.body_type == wanted):
+                better = p if p.body_type == wanted else alt
+                assert verdict.startswith(f"- the {core_name(better)} is {ep._a_type(wanted)} and"), (d.id, verdict)
+                typed += 1
+            elif "because it has" in verdict:  # a must-have one has and the other lacks comes before the budget
+                continue
+            elif (budget := said.get("budget")) and (m.slots["price"] <= budget) != (alt.price <= budget):
+                better = p if m.slots["price"] <= budget else alt
+                assert verdict.startswith(f"- the {core_name(better)} fits the {money(budget)}"), (d.id, verdict)
+                budgeted += 1
+            else:
+                assert "suit" in verdict and "you mentioned" not in verdict
+    assert typed > 0 and budgeted > 0
+
+
 def test_each_customer_line_offers_a_fresh_remark_of_its_own_temperament(world):
     for i in range(80):
         d, ep, moves, _ = play(world, i)

@@ -250,15 +250,28 @@ class SalesEpisode:
 
     def _verdict(self, product: Product | None, alt: Product, price: float | None, need: str,
                  t: dict[str, Any]) -> str:
-        """Which of two products suits the customer better, by the must-haves it said, else by price."""
+        """Which of two products suits the customer better: by the type it asked for, the must-haves it said, the
+        budget it said, else by price. Judged by price alone, the verdict "both suit an electric car for a new
+        driver" went to a gas Lexus LS 500 over the budget said (a blind reader: misleading)."""
         if product is None:
             return ""
+        if wanted := self.seller.said.get("type"):
+            typed = [p for p in (product, alt) if p.body_type == wanted]
+            if len(typed) == 1:
+                a = typed[0]
+                b = alt if a is product else product
+                return t["compare_type"].format(a=core_name(a), b=core_name(b), a_type=self._a_type(wanted),
+                                                need=need)
         musts = self.seller.said.get("must_haves") or []
         for a, b in ((product, alt), (alt, product)):
             edge = [f for f in musts if has_feature(a, f) and not has_feature(b, f)]
             if edge:
                 return t["compare_has"].format(a=core_name(a), b=core_name(b), features=_listed(edge), need=need)
         price = alt.price if price is None else price
+        # By the prices the line says: the offer as it stands and the other's list price.
+        if (budget := self.seller.said.get("budget")) and (price <= budget) != (alt.price <= budget):
+            a, b = (product, alt) if price <= budget else (alt, product)
+            return t["compare_budget"].format(a=core_name(a), b=core_name(b), budget=money(budget), need=need)
         if price != alt.price:
             cheaper = product if price < alt.price else alt
             return t["compare_cheaper"].format(a=core_name(cheaper), need=need)
