@@ -437,10 +437,26 @@ def test_each_customer_line_offers_a_fresh_remark_of_its_own_temperament(world):
     for i in range(80):
         d, ep, moves, _ = play(world, i)
         own = ep.texts["remarks"][d.persona.personality]
-        offered = [x.split("such as: ", 1)[1] for m in moves if m.role == CUSTOMER
+        offered = [x.split("such as: ", 1)[1] for m in moves if m.role == CUSTOMER and not m.final
                    for x in m.brief.splitlines() if "such as: " in x]
         assert offered and set(offered) <= set(own), (d.id, d.persona.personality, offered)
         assert len(offered) == len(set(offered)) or len(offered) > len(own)
+
+
+def test_the_decision_line_offers_a_remark_that_keeps_to_the_decision(world):
+    closing = world[2].texts["closing_remarks"]
+    replaced = 0
+    for i in SEEDS:
+        d, ep, moves, _ = play(world, i)
+        last = moves[-1]
+        remark = [x.split("such as: ", 1)[1] for x in last.brief.splitlines() if "such as: " in x]
+        special = closing[last.act].get(d.persona.personality)
+        if special:
+            assert remark and remark[0] in special, (d.id, last.act, remark)
+            replaced += 1
+        if remark:
+            assert "?" not in remark[0], (d.id, remark)  # the last line asks nothing
+    assert replaced > 20
 
 
 def test_a_line_ends_on_the_words_its_rules_give(world):

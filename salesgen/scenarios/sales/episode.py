@@ -318,6 +318,12 @@ class SalesEpisode:
             self.rng.shuffle(self.remarks)
         return self.remarks.pop()
 
+    def _closing_remark(self, act: str) -> str:
+        """An example remark for the decision line (`act`: accept or decline): the temperament's closing one where
+        its usual remarks would take the decision back or reopen the talk, else a usual one."""
+        closing = self.texts.get("closing_remarks", {}).get(act, {}).get(self.d.persona.personality)
+        return self.rng.choice(closing) if closing else self._remark()
+
     def _price_reason(self) -> str:
         """Why a customer asks for less, from its own state: over its limit, its strategy, or its haggling."""
         r, c = self.texts["price_reasons"], self.customer
@@ -415,7 +421,7 @@ class SalesEpisode:
                 values["stock"] = self._stock()
             self.asked = ""
         else:
-            remark = self._remark()
+            remark = self._closing_remark(act.act) if act.final else self._remark()
             values["mood"] = t["mood"].format(personality=p.personality, behaviour=self.behaviour) + \
                 (t["mood_example"].format(remark=remark) if remark else "")
             values["detail"] = t["detail"].format(topic=self.topics.pop()) if self.topics and "{detail}" in \
