@@ -429,8 +429,23 @@ def test_a_comparison_prefers_the_type_asked_for_then_the_budget_said(world):
                 assert verdict.startswith(f"- the {core_name(better)} fits the {money(budget)}"), (d.id, verdict)
                 budgeted += 1
             else:
-                assert "suit" in verdict and "you mentioned" not in verdict
+                assert ("suit" in verdict or "neither is" in verdict) and "you mentioned" not in verdict
+                # "both suit a convertible …" is never said of two products neither of which is one
+                untyped = wanted and p.body_type != wanted and alt.body_type != wanted
+                assert not (untyped and "both suit" in verdict), (d.id, verdict)
     assert typed > 0 and budgeted > 0
+
+
+def test_a_comparison_of_two_products_neither_of_the_type_asked_for_says_so(world):
+    catalog = world[0]
+    _, ep, _, _ = play(world, 0)
+    a, b = [p for p in catalog.products if p.body_type == "sedan"][:2]
+    ep.seller.said = {"type": "convertible"}
+    t = ep.texts[SALESPERSON]
+    cheaper = ep._verdict(a, b, b.price - 100, "a convertible for errands", t)
+    assert cheaper == f"neither is a convertible; the {core_name(a)} costs less", cheaper
+    same = ep._verdict(a, b, b.price, "a convertible for errands", t)
+    assert same == "neither is a convertible; the choice is yours", same
 
 
 def test_each_customer_line_offers_a_fresh_remark_of_its_own_temperament(world):

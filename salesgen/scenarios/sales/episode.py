@@ -272,10 +272,13 @@ class SalesEpisode:
         if (budget := self.seller.said.get("budget")) and (price <= budget) != (alt.price <= budget):
             a, b = (product, alt) if price <= budget else (alt, product)
             return t["compare_budget"].format(a=core_name(a), b=core_name(b), budget=money(budget), need=need)
+        # Neither of the type asked for: not "both suit a convertible for short city errands" of two sedans.
+        neither = "_neither" if wanted and product.body_type != wanted and alt.body_type != wanted else ""
+        a_type = self._a_type(wanted) if neither else ""
         if price != alt.price:
             cheaper = product if price < alt.price else alt
-            return t["compare_cheaper"].format(a=core_name(cheaper), need=need)
-        return t["compare_same"].format(need=need)
+            return t[f"compare{neither}_cheaper"].format(a=core_name(cheaper), need=need, a_type=a_type)
+        return t[f"compare{neither}_same"].format(need=need, a_type=a_type)
 
     def _stock(self) -> str:
         """What the store has, by brand ("models from BMW, Toyota and Ford"): a greeting the customer can answer
