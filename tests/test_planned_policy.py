@@ -381,58 +381,53 @@ def test_the_greeting_names_only_brands_the_store_has(world):
         assert ("among others" in stock) == (len(brands) > len(named)), (d.id, stock)
 
 
-def test_a_comparison_says_the_prices_and_the_verdict_as_the_catalog_has_them(world):
-    catalog = world[0]
-    by_name = {p.name: p for p in catalog.products}
-    compared = 0
-    for i in range(200):
+def comparisons(world, seeds: range):
+    """(dialogue, episode, move, product, the other product, the verdict point) for every comparison the seller
+    makes over the seeds, the customer knowing the run's alternatives."""
+    by_name = {p.name: p for p in world[0].products}
+    for i in seeds:
         d, ep, moves, _ = play(world, i, compare=True)
         for m in moves:
-            if m.act != "compare":
-                continue
-            p, alt = by_name[m.slots["product"]], by_name[m.slots["alt"]]
-            price = m.slots["price"]
-            word = "less" if price < alt.price else "more" if price > alt.price else "no more"
-            assert any(f"costs {word} than" in o for o in m.openers), (d.id, price, alt.price, m.openers)
-            verdict = m.brief.splitlines()[2]
-            if "because it has" in verdict:  # "the A suits … better, because it has X and the B does not"
-                better = p if verdict.startswith(f"- the {ep._values(m)['product']} suits") else alt
-                other = alt if better is p else p
-                has = verdict.split("because it has ")[1].split(" and the ")[0]
-                for f in d.persona.preferred_features:
-                    if f in has:
-                        assert has_feature(better, f) and not has_feature(other, f), (d.id, verdict)
-            compared += 1
+            if m.act == "compare":
+                yield d, ep, m, by_name[m.slots["product"]], by_name[m.slots["alt"]], m.brief.splitlines()[2]
+
+
+def test_a_comparison_says_the_prices_and_the_verdict_as_the_catalog_has_them(world):
+    compared = 0
+    for d, ep, m, p, alt, verdict in comparisons(world, range(200)):
+        price = m.slots["price"]
+        word = "less" if price < alt.price else "more" if price > alt.price else "no more"
+        assert any(f"costs {word} than" in o for o in m.openers), (d.id, price, alt.price, m.openers)
+        if "because it has" in verdict:  # "the A suits … better, because it has X and the B does not"
+            better = p if verdict.startswith(f"- the {ep._values(m)['product']} suits") else alt
+            other = alt if better is p else p
+            has = verdict.split("because it has ")[1].split(" and the ")[0]
+            for f in d.persona.preferred_features:
+                if f in has:
+                    assert has_feature(better, f) and not has_feature(other, f), (d.id, verdict)
+        compared += 1
     assert compared > 20
 
 
 def test_a_comparison_prefers_the_type_asked_for_then_the_budget_said(world):
-    catalog = world[0]
-    by_name = {p.name: p for p in catalog.products}
     typed = budgeted = 0
-    for i in range(400):
-        d, ep, moves, _ = play(world, i, compare=True)
-        for m in moves:
-            if m.act != "compare":
-                continue
-            p, alt = by_name[m.slots["product"]], by_name[m.slots["alt"]]
-            verdict = m.brief.splitlines()[2]
-            said = ep.seller.said
-            if (wanted := said.get("type")) and (p.body_type == wanted) != (alt.body_type == wanted):
-                better = p if p.body_type == wanted else alt
-                assert verdict.startswith(f"- the {core_name(better)} is {ep._a_type(wanted)} and"), (d.id, verdict)
-                typed += 1
-            elif "because it has" in verdict:  # a must-have one has and the other lacks comes before the budget
-                continue
-            elif (budget := said.get("budget")) and (m.slots["price"] <= budget) != (alt.price <= budget):
-                better = p if m.slots["price"] <= budget else alt
-                assert verdict.startswith(f"- the {core_name(better)} fits the {money(budget)}"), (d.id, verdict)
-                budgeted += 1
-            else:
-                assert ("suit" in verdict or "neither is" in verdict) and "you mentioned" not in verdict
-                # "both suit a convertible …" is never said of two products neither of which is one
-                untyped = wanted and p.body_type != wanted and alt.body_type != wanted
-                assert not (untyped and "both suit" in verdict), (d.id, verdict)
+    for d, ep, m, p, alt, verdict in comparisons(world, range(400)):
+        said = ep.seller.said
+        if (wanted := said.get("type")) and (p.body_type == wanted) != (alt.body_type == wanted):
+            better = p if p.body_type == wanted else alt
+            assert verdict.startswith(f"- the {core_name(better)} is {ep._a_type(wanted)} and"), (d.id, verdict)
+            typed += 1
+        elif "because it has" in verdict:  # a must-have one has and the other lacks comes before the budget
+            continue
+        elif (budget := said.get("budget")) and (m.slots["price"] <= budget) != (alt.price <= budget):
+            better = p if m.slots["price"] <= budget else alt
+            assert verdict.startswith(f"- the {core_name(better)} fits the {money(budget)}"), (d.id, verdict)
+            budgeted += 1
+        else:
+            assert ("suit" in verdict or "neither is" in verdict) and "you mentioned" not in verdict
+            # "both suit a convertible …" is never said of two products neither of which is one
+            untyped = wanted and p.body_type != wanted and alt.body_type != wanted
+            assert not (untyped and "both suit" in verdict), (d.id, verdict)
     assert typed > 0 and budgeted > 0
 
 

@@ -140,9 +140,9 @@ class SalesEpisode:
             # has heated seats" for a truck without them, whatever its brief said.
             key = "recommend_lacks"
         if act.act == "ask_discount":  # the amount the customer names, if any, is said in the opening words
-            deal = "_deal" if act.slots.get("affordable") else ""
+            deal = "_deal" if act.slots.get("affordable") else ""  # within a budget it has said
             key = f"ask{deal}_counter" if act.slots.get("counter") else "ask_budget" if act.slots.get("budget") \
-                else f"ask{deal}_discount" if deal else key
+                else f"ask{deal}_discount"
         if act.act == "state_needs" and act.slots.get("budget"):
             key = "state_needs_budget"
         if key is not None:
@@ -255,7 +255,8 @@ class SalesEpisode:
         driver" went to a gas Lexus LS 500 over the budget said (a blind reader: misleading)."""
         if product is None:
             return ""
-        if wanted := self.seller.said.get("type"):
+        wanted = self.seller.said.get("type")
+        if wanted:
             typed = [p for p in (product, alt) if p.body_type == wanted]
             if len(typed) == 1:
                 a = typed[0]
