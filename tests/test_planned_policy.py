@@ -9,6 +9,7 @@ from salesgen.app.pipeline import alternatives
 from salesgen.core.catalog import Catalog
 from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue
 from salesgen.core.mentions import core_name
+from salesgen.core.words import sentences
 from salesgen.scenarios import scenario
 from salesgen.scenarios.sales.decisions import UNCLEAR, decision_words
 from salesgen.scenarios.sales.personas import load_persona_config, sample_pair
@@ -382,29 +383,34 @@ def test_the_greeting_names_only_brands_the_store_has(world):
 
 
 def comparisons(world, seeds: range):
-    """(dialogue, episode, move, product, the other product, the verdict point) for every comparison the seller
-    makes over the seeds, the customer knowing the run's alternatives."""
+    """(dialogue, episode, move, product, the other product, the verdict) for every comparison the seller makes over
+    the seeds, the customer knowing the run's alternatives. The verdict is its fact, the opening words' sentence
+    after the prices ("" if none), then its point in the brief."""
     by_name = {p.name: p for p in world[0].products}
     for i in seeds:
         d, ep, moves, _ = play(world, i, compare=True)
         for m in moves:
             if m.act == "compare":
-                yield d, ep, m, by_name[m.slots["product"]], by_name[m.slots["alt"]], m.brief.splitlines()[2]
+                facts = {" ".join(sentences(o)[1:]) for o in m.openers}
+                assert len(facts) == 1, m.openers  # every opener says the same verdict
+                yield d, ep, m, by_name[m.slots["product"]], by_name[m.slots["alt"]], \
+                    f"{facts.pop()} | {m.brief.splitlines()[2]}"
 
 
 def test_a_comparison_says_the_prices_and_the_verdict_as_the_catalog_has_them(world):
     compared = 0
-    for d, ep, m, p, alt, verdict in comparisons(world, range(200)):
+    for d, _, m, p, alt, verdict in comparisons(world, range(200)):
         price = m.slots["price"]
         word = "less" if price < alt.price else "more" if price > alt.price else "no more"
         assert any(f"costs {word} than" in o for o in m.openers), (d.id, price, alt.price, m.openers)
-        if "because it has" in verdict:  # "the A suits … better, because it has X and the B does not"
-            better = p if verdict.startswith(f"- the {ep._values(m)['product']} suits") else alt
+        if " has " in verdict.split(" | ")[0]:  # "Only the A has X." in the opening words
+            better = p if verdict.startswith(f"Only the {core_name(p)} has") else alt
             other = alt if better is p else p
-            has = verdict.split("because it has ")[1].split(" and the ")[0]
+            has = verdict.split(" has ", 1)[1].split(". | ")[0]
             for f in d.persona.preferred_features:
                 if f in has:
                     assert has_feature(better, f) and not has_feature(other, f), (d.id, verdict)
+            assert f"so the {core_name(better)} is the better fit" in verdict, verdict
         compared += 1
     assert compared > 20
 
@@ -415,16 +421,16 @@ def test_a_comparison_prefers_the_type_asked_for_then_the_budget_said(world):
         said = ep.seller.said
         if (wanted := said.get("type")) and (p.body_type == wanted) != (alt.body_type == wanted):
             better = p if p.body_type == wanted else alt
-            assert verdict.startswith(f"- the {core_name(better)} is {ep._a_type(wanted)} and"), (d.id, verdict)
+            assert verdict.startswith(f"Only the {core_name(better)} is {ep._a_type(wanted)}."), (d.id, verdict)
             typed += 1
-        elif "because it has" in verdict:  # a must-have one has and the other lacks comes before the budget
+        elif " has " in verdict.split(" | ")[0]:  # a must-have one has and the other lacks comes before the budget
             continue
         elif (budget := said.get("budget")) and (m.slots["price"] <= budget) != (alt.price <= budget):
             better = p if m.slots["price"] <= budget else alt
-            assert verdict.startswith(f"- the {core_name(better)} fits the {money(budget)}"), (d.id, verdict)
+            assert verdict.startswith(f"Only the {core_name(better)} fits the {money(budget)}"), (d.id, verdict)
             budgeted += 1
         else:
-            assert ("suit" in verdict or "neither is" in verdict) and "you mentioned" not in verdict
+            assert ("suit" in verdict or verdict.startswith("Neither is")) and "you mentioned" not in verdict
             # "both suit a convertible …" is never said of two products neither of which is one
             untyped = wanted and p.body_type != wanted and alt.body_type != wanted
             assert not (untyped and "both suit" in verdict), (d.id, verdict)
@@ -438,9 +444,9 @@ def test_a_comparison_of_two_products_neither_of_the_type_asked_for_says_so(worl
     ep.seller.said = {"type": "convertible"}
     t = ep.texts[SALESPERSON]
     cheaper = ep._verdict(a, b, b.price - 100, "a convertible for errands", t)
-    assert cheaper == f"neither is a convertible; the {core_name(a)} costs less", cheaper
+    assert cheaper == ("Neither is a convertible.", f"the {core_name(a)} costs less"), cheaper
     same = ep._verdict(a, b, b.price, "a convertible for errands", t)
-    assert same == "neither is a convertible; the choice is yours", same
+    assert same == ("Neither is a convertible.", "the choice is yours"), same
 
 
 def test_each_customer_line_offers_a_fresh_remark_of_its_own_temperament(world):
@@ -571,7 +577,7 @@ def test_a_customer_haggling_within_a_budget_it_said_does_not_call_the_price_too
     assert within > 5 and over > 5
 
 
-def test_a_seller_price_still_over_the_budget_said_is_called_so(world):
+def test_a_seller_price_still_over_the_budget_said_is_called_so_in_the_opening_words(world):
     noted = 0
     for i in SEEDS:
         d, ep, moves, _ = play(world, i)
@@ -579,9 +585,35 @@ def test_a_seller_price_still_over_the_budget_said_is_called_so(world):
         for m in moves:
             if m.role == CUSTOMER:
                 said = m.slots.get("budget", said)
-            elif m.act == "discount":
+            elif m.act in ("discount", "hold") or (m.openers and m.act != "compare" and m.slots.get("price")
+                                                   and all(o.rstrip().endswith(".") for o in m.openers)):
                 over = said is not None and m.slots["price"] > said
-                budget_in_brief = any(same_amount(said, x.value) for x in find_money(m.brief)) if said else False
-                assert budget_in_brief is over, (m.brief, said)
+                for o in m.openers:
+                    assert (len(sentences(o)) == 2 and f"the {money(said)} you mentioned" in o) if over else \
+                        "you mentioned" not in o, (d.id, m.act, o, said)
+                # what the line must state: the budget too, where the opening words say it
+                assert not over or any(same_amount(said, x) for x in ep._required(m)), (m.openers, said)
                 noted += over
     assert noted > 5
+
+
+def test_the_seller_may_call_a_price_within_budget_only_where_the_customer_said_one_it_is_under(world):
+    fits = "It fits your budget and has everything you asked for."
+    checked = set()
+    for i in SEEDS:
+        d, ep, moves, _ = play(world, i)
+        said = None
+        for k, m in enumerate(moves):
+            if m.role == CUSTOMER:
+                said = m.slots.get("budget", said)
+                continue
+            if m.slots.get("price") is None:
+                continue
+            ep.seller.said = {"budget": said} if said else {}  # what the seller had heard when it spoke
+            problems = " ".join(ep.check(m, fits, []))
+            case = "none" if said is None else "over" if m.slots["price"] > said else "under"
+            assert ("budget the customer has not said" in problems) is (case == "none"), (d.id, problems)
+            assert (f"within the {money(said or 0)} budget" in problems) is (case == "over"), (d.id, problems)
+            assert "budget" not in " ".join(ep.check(m, "It is a good pick for your needs.", [])), d.id
+            checked.add(case)
+    assert checked == {"none", "over", "under"}

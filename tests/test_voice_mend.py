@@ -62,7 +62,21 @@ def test_the_opening_sentence_stays_when_the_rules_wrote_it():
     line = f"{first} {rest}"
     voice = _voice(min_words=35)
     assert voice._mend(line, [], lambda t: [] if "heated" not in t else ["x"], SELLER, BUYER) is not None
-    assert voice._mend(line, [], lambda t: [] if "heated" not in t else ["x"], SELLER, BUYER, keep_first=True) is None
+    assert voice._mend(line, [], lambda t: [] if "heated" not in t else ["x"], SELLER, BUYER, keep_first=1) is None
+
+
+def test_every_sentence_of_the_rules_opening_words_stays():
+    # A price still above the budget said is owned up to in a second sentence of the opening words: a mend may not
+    # take it out, whatever the check says of it.
+    opener = "I can do $13,900 on the Ford F-150 XLT. That is still above the $12,000 you mentioned."
+    line = f"{opener} {GOOD.split('. ', 1)[1]}"
+    assert Voice._opening(line, [opener, "Another opener."]) == 2
+    assert Voice._opening("Not an opener at all. Second.", [opener, "Another opener."]) == 1
+    assert Voice._opening(line, []) == 0
+    voice = _voice(min_words=35)
+    flagged = lambda t: ["x"] if "above the" in t else []  # noqa: E731
+    assert voice._mend(line, [], flagged, SELLER, BUYER) is not None
+    assert voice._mend(line, [], flagged, SELLER, BUYER, keep_first=Voice._opening(line, [opener])) is None
 
 
 def test_a_line_that_runs_on_past_its_closing_words_ends_there():

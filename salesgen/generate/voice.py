@@ -139,6 +139,15 @@ class Voice:
         return text
 
     @staticmethod
+    def _opening(text: str, openers: list[str]) -> int:
+        """How many sentences of the line are the rules' opening words: those of the opener it starts with (a
+        grammar holds it to one), else of the shortest; at least one where there are openers."""
+        if not openers:
+            return 0
+        said = [n for o in openers if text.startswith(o.rstrip()) for n in [len(sentences(o))]]
+        return max(said or [min(len(sentences(o)) for o in openers)])
+
+    @staticmethod
     def _append(body: str, closer: str) -> str:
         """The model's line with the rules' closing words after it."""
         return f"{body.strip()} {closer}".strip()
@@ -152,14 +161,14 @@ class Voice:
         return uses > intros
 
     def _mend(self, text: str, earlier: list[str], check, speaker: Speaker, other: Speaker,
-              keep_first: bool = False, keep_last: int = 0) -> tuple[str, int] | None:
+              keep_first: int = 0, keep_last: int = 0) -> tuple[str, int] | None:
         """The line without the one or two sentences whose leaving out cures it, still in the band and still
-        carrying its move (the check says so), and how many went; None when no such cut exists. With `keep_first`
-        the first sentence (the rules' opener: a price, a decision, a missing must-have said) stays whatever; with
-        `keep_last` the last so many (the rules' closing questions)."""
+        carrying its move (the check says so), and how many went; None when no such cut exists. The first
+        `keep_first` sentences (the rules' opening words: a price, a decision, a missing must-have, a verdict said)
+        stay whatever; so do the last `keep_last` (the rules' closing questions)."""
         o = self.opts
         said = sentences(text)
-        droppable = range(1 if keep_first else 0, len(said) - keep_last)
+        droppable = range(keep_first, len(said) - keep_last)
         for k in (1, 2):
             for cut in sorted(combinations(droppable, k), reverse=True):  # the line's end first: padding sits there
                 rest = " ".join(x for i, x in enumerate(said) if i not in cut)
@@ -211,8 +220,8 @@ class Voice:
             closing = len(sentences(move.closer)) if ends_with(text, move.closer) else 0
             notes += [f for f in fixes if f not in notes]
             problems = self._problems(text, earlier, check(text) if text else ["no words"], speaker, other)
-            if problems and (mended := self._mend(text, earlier, check, speaker, other, bool(move.openers),
-                                                  closing)):
+            if problems and (mended := self._mend(text, earlier, check, speaker, other,
+                                                  self._opening(text, move.openers), closing)):
                 # A sentence or two carried every problem: the line without them is kept, no call spent.
                 text, problems = mended[0], []
                 notes += ["sentence_dropped"] * mended[1]

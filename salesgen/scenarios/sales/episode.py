@@ -11,7 +11,7 @@ from typing import Any
 from salesgen.core.catalog import Catalog
 from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product
 from salesgen.core.mentions import ProductIndex, core_name
-from salesgen.core.words import sentences
+from salesgen.core.words import ends_sentence, sentences
 from salesgen.generate.moves import Move
 from salesgen.scenarios.sales.claims import claim_extractor
 from salesgen.scenarios.sales.decisions import NO, YES, decision_words
@@ -126,7 +126,7 @@ class SalesEpisode:
             act = self.customer.state_needs()
         else:
             act = self.customer.respond(self.exchange, self.exchange >= self.max_exchanges)
-        brief, closer = self._brief(act)
+        brief, closer, avowal = self._brief(act)
         move = Move(role=role, act=act.act, brief=brief, slots=dict(act.slots),
                     final=act.final and role == CUSTOMER, closer=closer, append_closer=self.append_end)
         openers = self.texts["openers"]
@@ -147,15 +147,22 @@ class SalesEpisode:
             key = "state_needs_budget"
         if key is not None:
             move.openers = [o.format(**self._values(act)) for o in openers[key]]
+        if avowal and move.openers and all(ends_sentence(o) for o in move.openers):
+            move.openers = [f"{o} {avowal}" for o in move.openers]
         return move
 
     def _required(self, move: Move) -> list[float]:
-        """The amounts the line must state: the move's own price, the customer's counter-offer or budget."""
+        """The amounts the line must state: the move's own price, the customer's counter-offer or budget, and those
+        all its opening words state (a budget the price is still above; a grammar holds the line to them where the
+        server takes one, elsewhere this asks for them)."""
         s = move.slots
         out = [s["price"]] if s.get("price") is not None and (
             move.act in _NAMES_PRICE
             or (move.role == SALESPERSON and self.exchange >= self.max_exchanges)) else []
-        return out + [s[k] for k in ("counter", "budget") if move.role == CUSTOMER and s.get(k)]
+        opened = [[m.value for m in find_money(o)] for o in move.openers]
+        common = [x for x in opened[0] if all(any(same_amount(x, y) for y in o) for o in opened[1:])] if opened \
+            else []
+        return out + [s[k] for k in ("counter", "budget") if move.role == CUSTOMER and s.get(k)] + common
 
     def heard(self, move: Move, text: str) -> None:
         act = Act(move.role, move.act, move.slots, move.final)
@@ -249,37 +256,39 @@ class SalesEpisode:
         return "; ".join(x for x in parts if x)
 
     def _verdict(self, product: Product | None, alt: Product, price: float | None, need: str,
-                 t: dict[str, Any]) -> str:
+                 t: dict[str, Any]) -> tuple[str, str]:
         """Which of two products suits the customer better: by the type it asked for, the must-haves it said, the
         budget it said, else by price. Judged by price alone, the verdict "both suit an electric car for a new
-        driver" went to a gas Lexus LS 500 over the budget said (a blind reader: misleading)."""
+        driver" went to a gas Lexus LS 500 over the budget said (a blind reader: misleading). (the verdict's fact, a
+        sentence for the opening words or "", and its conclusion, a point)"""
         if product is None:
-            return ""
+            return "", ""
+
+        def said(key: str, **values: str) -> tuple[str, str]:
+            fact, point = t[key]
+            return fact.format(need=need, **values), point.format(need=need, **values)
+
         wanted = self.seller.said.get("type")
         if wanted:
             typed = [p for p in (product, alt) if p.body_type == wanted]
             if len(typed) == 1:
-                a = typed[0]
-                b = alt if a is product else product
-                return t["compare_type"].format(a=core_name(a), b=core_name(b), a_type=self._a_type(wanted),
-                                                need=need)
+                return said("compare_type", a=core_name(typed[0]), a_type=self._a_type(wanted))
         musts = self.seller.said.get("must_haves") or []
         for a, b in ((product, alt), (alt, product)):
             edge = [f for f in musts if has_feature(a, f) and not has_feature(b, f)]
             if edge:
-                return t["compare_has"].format(a=core_name(a), b=core_name(b), features=_listed(edge), need=need)
+                return said("compare_has", a=core_name(a), features=_listed(edge))
         price = alt.price if price is None else price
         # By the prices the line says: the offer as it stands and the other's list price.
         if (budget := self.seller.said.get("budget")) and (price <= budget) != (alt.price <= budget):
-            a, b = (product, alt) if price <= budget else (alt, product)
-            return t["compare_budget"].format(a=core_name(a), b=core_name(b), budget=money(budget), need=need)
+            return said("compare_budget", a=core_name(product if price <= budget else alt), budget=money(budget))
         # Neither of the type asked for: not "both suit a convertible for short city errands" of two sedans.
         neither = "_neither" if wanted and product.body_type != wanted and alt.body_type != wanted else ""
         a_type = self._a_type(wanted) if neither else ""
         if price != alt.price:
-            cheaper = product if price < alt.price else alt
-            return t[f"compare{neither}_cheaper"].format(a=core_name(cheaper), need=need, a_type=a_type)
-        return t[f"compare{neither}_same"].format(need=need, a_type=a_type)
+            return said(f"compare{neither}_cheaper", a=core_name(product if price < alt.price else alt),
+                        a_type=a_type)
+        return said(f"compare{neither}_same", a_type=a_type)
 
     def _stock(self) -> str:
         """What the store has, by brand ("models from BMW, Toyota and Ford"): a greeting the customer can answer
@@ -389,10 +398,12 @@ class SalesEpisode:
                          if s.get("must_haves") else "")
         return h[act.act].format(**{**values, **parts})
 
-    def _brief(self, act: Act) -> tuple[str, str]:
-        """The move as the voice is asked for it (its points, in order, with their facts), and the words it ends
-        with ("" if none)."""
+    def _brief(self, act: Act) -> tuple[str, str, str]:
+        """The move as the voice is asked for it (its points, in order, with their facts), the words it ends with
+        ("" if none), and what the rules know it must own up to, said after its opening words ("" if nothing): a
+        comparison's verdict, a price still above the budget said."""
         t = self.texts[act.role]
+        avowal = ""
         s, p = act.slots, self.d.persona
         product = self.products.get(s.get("product") or "")
         values: dict[str, Any] = {"product": core_name(product) if product else "", "seller": self.seller_name,
@@ -415,12 +426,11 @@ class SalesEpisode:
             if s.get("alt"):
                 alt = self.products[s["alt"]]
                 values.update(alt=core_name(alt), alt_price=money(alt.price), alt_facts=self._facts(alt, n_specs=1))
-                values["verdict"] = self._verdict(product, alt, s.get("price"), values["need"], t)
-            budget = self.seller.said.get("budget")
-            # The gap said where the customer said a budget under the price: left to itself, the 1.5B seller called
-            # $2,220 "within your budget" of $2,000.
-            values["over_budget"] = t["over_budget"].format(budget=money(budget)) \
-                if budget and s.get("price") is not None and s["price"] > budget else ""
+                avowal, values["verdict"] = self._verdict(product, alt, s.get("price"), values["need"], t)
+            elif (budget := self.seller.said.get("budget")) and s.get("price") is not None and s["price"] > budget:
+                # The gap said where the customer said a budget under the price: left to itself, the 1.5B seller
+                # called $2,220 "within your budget" of $2,000.
+                avowal = self.rng.choice(self.texts["openers"]["over_budget"]).format(budget=money(budget))
             if act.act == "greet":
                 values["stock"] = self._stock()
             self.asked = ""
@@ -456,7 +466,7 @@ class SalesEpisode:
         values["end"] = self.texts["end"][kind].format(words=end) if end and not self.append_end else ""
         self.told[act.role] = self._told(act, values, end)
         points = [pt.format(**values) for pt in t[act.act]]
-        return "\n".join(f"- {pt}" for pt in points if pt), end
+        return "\n".join(f"- {pt}" for pt in points if pt), end, avowal
 
     def amounts(self, move: Move, earlier: list[str]) -> list[str]:
         """The amounts of money the line may state: the seller only those of its brief (given the customer's
@@ -512,6 +522,14 @@ class SalesEpisode:
                 continue
             if _num(m.group(0)) not in allowed:
                 problems.append(f"says {m.group(0).rstrip('.,')}, which its facts do not give")
+        if move.role == SALESPERSON and self.claims.rules.cues["budget_fit"].search(text):
+            # Only the customer's word makes a price fit its budget: the 1.5B seller said "it will work for your
+            # budget" of $2,220 to a $2,000 budget, and "a great choice for your budget" to one it had not heard.
+            budget, price = self.seller.said.get("budget"), s.get("price")
+            if budget is None:
+                problems.append("speaks of a budget the customer has not said")
+            elif price is not None and price > budget:
+                problems.append(f"calls {money(price)} within the {money(budget)} budget")
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
             problems.append("asks a question after the decision")
         if move.role == SALESPERSON and move.act != "greet" and move.closer and not text.rstrip().endswith("?"):
