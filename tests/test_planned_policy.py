@@ -11,7 +11,9 @@ from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue
 from salesgen.core.mentions import core_name
 from salesgen.core.words import sentences
 from salesgen.scenarios import scenario
+from salesgen.scenarios.sales.claims import numbers_with_units
 from salesgen.scenarios.sales.decisions import UNCLEAR, decision_words
+from salesgen.scenarios.sales.episode import spec_text
 from salesgen.scenarios.sales.personas import load_persona_config, sample_pair
 from salesgen.scenarios.sales.policy import floor_of, has_feature
 from salesgen.scenarios.sales.prices import find_money, money, same_amount
@@ -283,6 +285,20 @@ def test_a_recommendation_of_another_type_than_asked_says_so(world):
     assert said > 0
 
 
+def test_a_recommendation_of_another_brand_than_preferred_says_so(world):
+    said = opened = 0
+    for d, ep, m, p in offers(world, ("recommend",)):
+        brand = ep.seller.said.get("brand")
+        assert (m.slots.get("not_brand") is not None) is bool(brand and p.brand != brand), (d.id, brand, p.brand)
+        if brand and p.brand != brand:
+            assert f"not {ep._values(m)['a_not_brand']}" in m.brief, (d.id, m.brief)
+            if not (m.slots.get("lacks") or m.slots.get("not_type")):  # the opening words, unless those take them
+                assert all(f"is not {ep._values(m)['a_not_brand']}, but" in o for o in m.openers), (d.id, m.openers)
+                opened += 1
+            said += 1
+    assert said > 0 and opened > 0
+
+
 def test_the_last_line_may_not_ask_a_question(world):
     d, ep, moves, _ = play(world, 0)
     last = moves[-1]
@@ -406,7 +422,7 @@ def test_a_comparison_says_the_prices_and_the_verdict_as_the_catalog_has_them(wo
         if " has " in verdict.split(" | ")[0]:  # "Only the A has X." in the opening words
             better = p if verdict.startswith(f"Only the {core_name(p)} has") else alt
             other = alt if better is p else p
-            has = verdict.split(" has ", 1)[1].split(". | ")[0]
+            has = verdict.split(": ", 1)[1].split(". | ")[0]
             for f in d.persona.preferred_features:
                 if f in has:
                     assert has_feature(better, f) and not has_feature(other, f), (d.id, verdict)
@@ -603,7 +619,7 @@ def test_the_seller_may_call_a_price_within_budget_only_where_the_customer_said_
     for i in SEEDS:
         d, ep, moves, _ = play(world, i)
         said = None
-        for k, m in enumerate(moves):
+        for m in moves:
             if m.role == CUSTOMER:
                 said = m.slots.get("budget", said)
                 continue
@@ -617,3 +633,42 @@ def test_the_seller_may_call_a_price_within_budget_only_where_the_customer_said_
             assert "budget" not in " ".join(ep.check(m, "It is a good pick for your needs.", [])), d.id
             checked.add(case)
     assert checked == {"none", "over", "under"}
+
+
+def test_a_seller_figure_with_a_unit_the_catalog_does_not_give_for_its_product_is_a_problem(world):
+    flagged = 0
+    for i in range(60):
+        d, ep, moves, _ = play(world, i)
+        m = next(m for m in moves if m.role == SALESPERSON and m.slots.get("product"))
+        p = ep.products[m.slots["product"]]
+        name = core_name(p)
+        # a unit the catalog gives no figure in for this product (one it does give is the accuracy judge's: a
+        # contradiction or a match)
+        unit = next(u for u in ("lb", "mph", "kWh", "rpm") if numbers_with_units(ep.claims.rules, f"7 {u}")[0][1]
+                    not in ep.claims.facts(p).by_unit)
+        made_up = " ".join(ep.check(m, f"The {name} gives you 777 {unit} on its own.", []))
+        assert f'"777 {unit}", which the catalog does not give for the {name}' in made_up, (d.id, made_up)
+        numeric = [(k, v) for k, v in p.specs.items() if isinstance(v, int | float) and not isinstance(v, bool)
+                   and ep.claims.facts(p).by_unit and "_" in k and not k.endswith("usd")]
+        for k, v in numeric:  # the catalog's own figure, as the brief gives it, is no problem
+            said = spec_text(k, v)
+            if any(u == unit for _, u, _, _ in numbers_with_units(ep.claims.rules, said)
+                   for unit in ep.claims.facts(p).by_unit):
+                assert "catalog does not give" not in " ".join(ep.check(m, f"The {name} has {said}.", [])), (d.id, said)
+        flagged += 1
+    assert flagged == 60
+
+
+def test_the_customer_asks_only_the_questions_its_rules_give(world):
+    checked = 0
+    for i in range(80):
+        d, ep, moves, _ = play(world, i)
+        for m in moves:
+            if m.role != CUSTOMER or m.final:
+                continue
+            own = " ".join(ep.check(m, "How long do you need it by? I want it soon.", []))
+            assert "asks a question of its own: How long do you need it by?" in own, (d.id, own)
+            for given in [q for x in (*m.openers, m.closer) for q in sentences(x) if q.endswith("?")]:
+                assert "of its own" not in " ".join(ep.check(m, f"I see. {given}", [])), (d.id, given)
+                checked += 1
+    assert checked > 50

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from salesgen.core.catalog import Catalog
-from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product
+from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product, Turn
 from salesgen.core.mentions import ProductIndex, core_name
 from salesgen.core.words import ends_sentence, sentences
 from salesgen.generate.moves import Move
-from salesgen.scenarios.sales.claims import claim_extractor
+from salesgen.scenarios.sales.claims import UNSUPPORTED, claim_extractor
 from salesgen.scenarios.sales.decisions import NO, YES, decision_words
 from salesgen.scenarios.sales.personas import CarValues
 from salesgen.scenarios.sales.policy import (
@@ -70,6 +71,7 @@ class SalesEpisode:
         self.d, self.texts, self.index = dialogue, texts, index
         self.claims = claim_extractor(catalog)
         self.products = {p.name: p for p in catalog.products}
+        self.products_by_id = {p.id: p for p in catalog.products}
         self.rng = random.Random(f"{seed}:plan")
         self.max_exchanges, self.band = max_exchanges, word_band
         self.seller_name, self.store, self.behaviour = seller, store, behaviour
@@ -79,10 +81,10 @@ class SalesEpisode:
                                        alternatives)
         self.acts: list[Act] = []
         self.exchange = 0
-        # Details of the customer's own life, one fresh topic per line: the band is filled with the persona's
+        # Details of the customer's own life, one fresh detail per line: the band is filled with the persona's
         # story instead of the seller's words and thanks said again.
-        self.topics = list(texts.get("topics", {}).get(dialogue.persona.category, []))
-        random.Random(f"{seed}:topics").shuffle(self.topics)
+        self.details = list(texts.get("details", {}).get(dialogue.persona.category, []))
+        random.Random(f"{seed}:details").shuffle(self.details)
         self.type_phrases = car.type_phrases if car else {}
         self.asks: list[dict[str, str]] = []
         self.remarks: list[str] = []
@@ -135,6 +137,8 @@ class SalesEpisode:
             # The type said in the opening words too: in the brief only, the 1.5B seller called a Jetta "a practical
             # SUV" for an SUV shopper.
             key = "recommend_not_type"
+        if act.act == "recommend" and act.slots.get("not_brand") and key == "recommend":
+            key = "recommend_not_brand"
         if act.act == "recommend" and act.slots.get("lacks"):
             # The lack is said in the opening words: opened with "…, because", the 1.5B seller went on "because it
             # has heated seats" for a truck without them, whatever its brief said.
@@ -219,7 +223,8 @@ class SalesEpisode:
                   "budget": money(s["budget"]) if s.get("budget") is not None else "",
                   "price": money(s["price"]) if s.get("price") is not None else "",
                   "old_price": money(s["old_price"]) if s.get("old_price") is not None else "",
-                  "feature": s.get("feature") or "", "lacks": " or ".join(s.get("lacks") or [])}
+                  "feature": s.get("feature") or "", "lacks": " or ".join(s.get("lacks") or []),
+                  "a_not_brand": _article(s["not_brand"]) if s.get("not_brand") else ""}
         if act.act == "state_needs":  # the must-haves, said in the opening words
             musts = s.get("must_haves") or []
             forms = self.texts["openers"]["musts"]["one" if len(musts) == 1 else "more"]
@@ -251,6 +256,8 @@ class SalesEpisode:
         s = act.slots
         parts = [t["why_no_type"].format(no_type=self._a_type(s["no_type"])) if s.get("no_type") else "",
                  t["why_not_type"].format(**shapes) if (shapes := self._shapes(act, product)) else "",
+                 t["why_not_brand"].format(a_not_brand=_article(s["not_brand"]), a_brand=_article(product.brand))
+                 if s.get("not_brand") and product is not None and product.brand else "",
                  t["why_met"].format(met=", ".join(s["met"])) if s.get("met") else "",
                  t["why_lacks"].format(lacks=", ".join(s["lacks"])) if s.get("lacks") else ""]
         return "; ".join(x for x in parts if x)
@@ -277,7 +284,8 @@ class SalesEpisode:
         for a, b in ((product, alt), (alt, product)):
             edge = [f for f in musts if has_feature(a, f) and not has_feature(b, f)]
             if edge:
-                return said("compare_has", a=core_name(a), features=_listed(edge))
+                return said("compare_has", a=core_name(a), features=_listed(edge),
+                            must_have="must-have" if len(edge) == 1 else "must-haves")
         price = alt.price if price is None else price
         # By the prices the line says: the offer as it stands and the other's list price.
         if (budget := self.seller.said.get("budget")) and (price <= budget) != (alt.price <= budget):
@@ -320,6 +328,8 @@ class SalesEpisode:
                 return r["lacks"].format(lacks=" or ".join(s["lacks"]))
             if s.get("not_type") or s.get("no_type"):
                 return r["other_type"].format(a_type=self._a_type(s.get("not_type") or s["no_type"]))
+            if s.get("not_brand"):
+                return r["other_brand"].format(a_brand=_article(s["not_brand"]))
             if s.get("met"):
                 return r["met"].format(met=", ".join(s["met"]))
         return r["over"] if over else r["fine"]
@@ -438,7 +448,7 @@ class SalesEpisode:
             remark = self._closing_remark(act.act) if act.final else self._remark()
             values["mood"] = t["mood"].format(personality=p.personality, behaviour=self.behaviour) + \
                 (t["mood_example"].format(remark=remark) if remark else "")
-            values["detail"] = t["detail"].format(topic=self.topics.pop()) if self.topics and "{detail}" in \
+            values["detail"] = t["detail"].format(detail=self.details.pop()) if self.details and "{detail}" in \
                 " ".join(t[act.act]) else ""
             values["needs"] = p.needs
             values["wants"] = "; ".join(x for x in [t["type"].format(a_type=self._a_type(s["type"])) if s.get("type")
@@ -522,6 +532,13 @@ class SalesEpisode:
                 continue
             if _num(m.group(0)) not in allowed:
                 problems.append(f"says {m.group(0).rstrip('.,')}, which its facts do not give")
+        if move.role == SALESPERSON:
+            # A figure with a unit the catalog does not give for the product it is said of: the grammar allows the
+            # figures of the context, and the 1.5B seller gave the model year as a range ("a range of 2025 miles").
+            probe = replace(self.d, turns=[*self.d.turns, Turn(role=SALESPERSON, text=text, timestamp="")])
+            problems += [f'says "{c.text}", which the catalog does not give for the {core_name(p)}'
+                         for c in self.claims.extract(probe, only_turn=len(self.d.turns))
+                         if c.kind == "spec" and c.status == UNSUPPORTED and (p := self.products_by_id.get(c.subject))]
         if move.role == SALESPERSON and self.claims.rules.cues["budget_fit"].search(text):
             # Only the customer's word makes a price fit its budget: the 1.5B seller said "it will work for your
             # budget" of $2,220 to a $2,000 budget, and "a great choice for your budget" to one it had not heard.
@@ -530,6 +547,15 @@ class SalesEpisode:
                 problems.append("speaks of a budget the customer has not said")
             elif price is not None and price > budget:
                 problems.append(f"calls {money(price)} within the {money(budget)} budget")
+        if move.role == CUSTOMER:
+            # The customer asks only the questions the rules give it (its opening words, its closing words, a remark
+            # offered): asked freely, the 1.5B customer asked the seller's questions ("How long do you need it?"),
+            # or about its own life ("Can you tell me more about my current laptop?"); a blind reader read both as
+            # a broken role. A sentence to leave out, where the line stays in the band without it.
+            given = " ".join([*move.openers, move.closer, move.brief]).lower()
+            own = [q for q in sentences(text) if q.rstrip().endswith("?") and q.strip().lower() not in given]
+            if own and not move.final:  # the last line has its own rule below
+                problems.append(f"asks a question of its own: {own[0].strip()}")
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
             problems.append("asks a question after the decision")
         if move.role == SALESPERSON and move.act != "greet" and move.closer and not text.rstrip().endswith("?"):

@@ -129,10 +129,14 @@ class SellerPolicy:
             met = [f for f in self.said.get("must_haves", []) if has_feature(best, f)]
             # Said out loud: asked for heated seats and offered a product without them, the 1.5B voice claimed them.
             lacks = [f for f in self.said.get("must_haves", []) if not has_feature(best, f)]
+            # Another brand than the one preferred is said too: offered a Toyota after "I prefer BMW" without a word,
+            # a blind reader read the seller as not listening.
+            brand = self.said.get("brand")
             return Act(SALESPERSON, "recommend", {"met": met, "lacks": lacks or None,
                                                   "no_type": wanted if missing_type else None,
                                                   # said too when the lot has that type but not one that fits better
-                                                  "not_type": wanted if other_type and not missing_type else None})
+                                                  "not_type": wanted if other_type and not missing_type else None,
+                                                  "not_brand": brand if brand and best.brand != brand else None})
         if heard.act == "ask_feature":
             feature = s["feature"]
             if has_feature(self.product, feature):
