@@ -97,6 +97,8 @@ def test_refusals_are_recognised():
 
     assert is_refusal("I'm sorry, but I can't assist with that.")
     assert is_refusal("As an AI language model, I do not shop.")
+    assert is_refusal("I need a different car. I'm sorry, I can't help you with that.")
+    assert not is_refusal("I can help you with that right away.")
     assert not is_refusal("Sorry, I can't go lower than $27,500 on this one, but financing is 2.9% APR.")
     assert is_refusal("Absolutely. I'm sorry, but I can't continue this conversation due to the restrictions.")
     assert not is_refusal("I can't continue without heated seats, so this conversation is about the RAV4 now.")

@@ -2,10 +2,13 @@
 those allowed, and stops inside the band at a sentence end; on the last try it cannot run past the band."""
 from __future__ import annotations
 
+import random
 import re
 
 from salesgen.core.words import count_words, ends_sentence
+from salesgen.generate.moves import Blemish, Move
 from salesgen.generate.text import band_grammar
+from salesgen.generate.voice import Speaker, Voice, VoiceOptions
 from salesgen.llm.base import LLAMA_CPP
 from salesgen.llm.openai_chat import OpenAIChat
 from salesgen.scenarios.sales.prices import find_money
@@ -53,3 +56,16 @@ async def test_without_overrun_the_line_is_in_the_band(embedded_tiny):
             c = await chat.complete(ASK, max_tokens=200, seed=seed, slot=1, grammar=band_grammar(20, 30, overrun=0))
             assert 20 <= count_words(c.text) <= 30 and ends_sentence(c.text), (count_words(c.text), c.text)
 
+
+
+async def test_a_blemish_is_left_as_it_is_and_only_a_fault_writes_the_line_again(embedded_tiny):
+    move = Move(role="salesperson", act="recommend", brief="- the Acer Swift Go at $699, light enough for college")
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", abilities=LLAMA_CPP, n_slots=2, timeout=300) as chat:
+        voice = Voice(chat, VoiceOptions(min_words=20, max_words=40, retries=1))
+        lines = {}
+        for kind, problem in (("blemish", Blemish("a slip")), ("fault", "a fault")):
+            seller, buyer = Speaker("salesperson", "Rita", 0, [ASK[0]]), Speaker("customer", "Mei", None)
+            lines[kind] = await voice.say(seller, buyer, move, ASK[1]["content"], [], lambda _t, p=problem: [p],
+                                          random.Random(0))
+    assert lines["blemish"].attempts == 1 and "unmet: a slip" in lines["blemish"].notes, lines["blemish"]
+    assert lines["fault"].attempts == 2 and "unmet: a fault" in lines["fault"].notes, lines["fault"]

@@ -12,6 +12,12 @@ class SimulationError(Exception):
     """The model could not produce a usable turn; the dialogue is recorded as failed with this reason."""
 
 
+class Blemish(str):
+    """A problem of a line that the voice leaves out with its sentence where the line stays in the band without it,
+    but writes no line again for: written again, the 1.5B model made the same slip about as often (a customer's
+    question of its own: 16 rewrites in 16 dialogues, 1.74 generated tokens per kept word against 1.58)."""
+
+
 @dataclass
 class Move:
     """One dialogue act. `slots` is what the move says in public (product, feature, fact, price, reason): the other

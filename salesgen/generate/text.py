@@ -23,7 +23,8 @@ _OWN_SAYS = r'^\W*{name}\b[^"“\n]{{0,80}}?\b(?:says|said|asks|replies|responds
 
 # Assistant-style refusals and self-references: never a line a salesperson or customer would say.
 _REFUSAL = re.compile(r"\b(?:I'?m sorry,? but I (?:can(?:no|')t|am unable to) (?:assist|help)|as an AI\b|"
-                      r"I (?:can(?:no|')t|am unable to) (?:assist|help) with (?:that|this)|"
+                      # "I'm sorry, I can't help you with that" (a customer's line, session 10, V5)
+                      r"I (?:can(?:no|')t|am unable to) (?:assist|help)(?: you)? with (?:that|this)|"
                       # "I can't continue this conversation due to the restrictions" (make run, seed 0, dialogue 10)
                       r"I (?:can(?:no|')t|am unable to) (?:continue|go on with) (?:this|the|our) conversation)", re.I)
 

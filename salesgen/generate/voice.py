@@ -6,7 +6,8 @@ holds money and other figures to those the move may state (the commonest rewrite
 give). The scenario's check says whether the line carries its move (the product named, the price exact, the
 decision said) and nothing beyond it. A line whose problems all sit in one or two sentences is kept without them
 when the rest is still in the band and carries the move (no call spent); otherwise it is written again, at most
-`retries` times, and the try with fewest problems stays.
+`retries` times, and the try with fewest problems stays. A blemish (`Blemish`) is left out that way where it can be,
+and is never a reason to write the line again.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from itertools import combinations
 
 from salesgen.core.dialogue import Usage
 from salesgen.core.words import count_words, sentences
-from salesgen.generate.moves import Move, SimulationError
+from salesgen.generate.moves import Blemish, Move, SimulationError
 from salesgen.generate.text import (
     band_grammar,
     clean_line,
@@ -225,11 +226,13 @@ class Voice:
                 # A sentence or two carried every problem: the line without them is kept, no call spent.
                 text, problems = mended[0], []
                 notes += ["sentence_dropped"] * mended[1]
-            # A line out of the band fails a gate whatever else is right with it: any in-band try beats it.
-            rank = (not o.min_words <= count_words(text) <= o.max_words, len(problems))
+            # A line out of the band fails a gate whatever else is right with it: any in-band try beats it. A
+            # blemish left is no reason to write the line again.
+            hard = [p for p in problems if not isinstance(p, Blemish)]
+            rank = (not o.min_words <= count_words(text) <= o.max_words, len(hard), len(problems))
             if best is None or rank < best[0]:
                 best = (rank, text, problems)
-            if not problems:
+            if not hard:
                 break
             notes.append("rewritten: " + "; ".join(problems))
         assert best is not None

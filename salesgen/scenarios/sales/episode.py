@@ -13,7 +13,7 @@ from salesgen.core.catalog import Catalog
 from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product, Turn
 from salesgen.core.mentions import ProductIndex, core_name
 from salesgen.core.words import ends_sentence, sentences
-from salesgen.generate.moves import Move
+from salesgen.generate.moves import Blemish, Move
 from salesgen.scenarios.sales.claims import UNSUPPORTED, claim_extractor
 from salesgen.scenarios.sales.decisions import NO, YES, decision_words
 from salesgen.scenarios.sales.personas import CarValues
@@ -551,11 +551,11 @@ class SalesEpisode:
             # The customer asks only the questions the rules give it (its opening words, its closing words, a remark
             # offered): asked freely, the 1.5B customer asked the seller's questions ("How long do you need it?"),
             # or about its own life ("Can you tell me more about my current laptop?"); a blind reader read both as
-            # a broken role. A sentence to leave out, where the line stays in the band without it.
+            # a broken role. A blemish: a sentence to leave out where the line stays in the band without it.
             given = " ".join([*move.openers, move.closer, move.brief]).lower()
             own = [q for q in sentences(text) if q.rstrip().endswith("?") and q.strip().lower() not in given]
             if own and not move.final:  # the last line has its own rule below
-                problems.append(f"asks a question of its own: {own[0].strip()}")
+                problems.append(Blemish(f"asks a question of its own: {own[0].strip()}"))
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
             problems.append("asks a question after the decision")
         if move.role == SALESPERSON and move.act != "greet" and move.closer and not text.rstrip().endswith("?"):
