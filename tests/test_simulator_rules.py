@@ -92,6 +92,17 @@ def test_decision_schema_lists_only_products_in_play(cars):
     assert decision_schema(["A"], [100.0, 99.5, 100.0])["anyOf"][0]["properties"]["price"] == {"enum": [100, 99.5]}
 
 
+def test_garbled_words_are_recognised():
+    from salesgen.generate.text import is_garbled
+
+    for text in ("Is it'sBattery?", "This equipment'sPM5aR.00700000PM.", "The things it's''s''s''s.",
+                 "It is versatile and that'sGreat."):
+        assert is_garbled(text), text
+    for text in ("It's great, and O'Neil's shop has it for $1,299,000.", "I can't wait; it's the WM4000HWA.",
+                 "Don't worry, you'll love it, and we've got it."):
+        assert not is_garbled(text), text
+
+
 def test_refusals_are_recognised():
     from salesgen.generate.text import is_refusal
 

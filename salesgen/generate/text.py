@@ -61,6 +61,15 @@ def _you(m: re.Match) -> str:
     return {"i": "you", "me": "you", "my": "your", "mine": "yours"}[m.group(0).lower()]
 
 
+# Words run together or broken up as no one writes them: "it'sBattery", "equipment'sPM5aR.00700000PM", "it's''s''s".
+# The 1.5B model wrote about one such line in 40 under the band grammar with the DRY sampler on.
+_GARBLED = re.compile(r"\w'(?:s|t|re|ll|ve|d|m)[A-Za-z]|''|\d{6,}")
+
+
+def is_garbled(text: str) -> bool:
+    return bool(_GARBLED.search(text))
+
+
 def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text))
 

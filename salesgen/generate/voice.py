@@ -24,6 +24,7 @@ from salesgen.generate.text import (
     clean_line,
     cut_fragment,
     ends_with,
+    is_garbled,
     is_narration,
     is_refusal,
     ngram_overlap,
@@ -82,6 +83,8 @@ class Voice:
             out.append(f"{words} words, outside {o.min_words}-{o.max_words}")
         if is_refusal(text):
             out.append("an assistant's refusal")
+        if is_garbled(text):
+            out.append("garbled words")
         if ngram_overlap(text, earlier) > o.max_overlap:
             out.append("repeats earlier lines")
         if is_narration(text) or f"the {other.role}" in text.lower():

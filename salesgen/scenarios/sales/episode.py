@@ -547,15 +547,16 @@ class SalesEpisode:
                 problems.append("speaks of a budget the customer has not said")
             elif price is not None and price > budget:
                 problems.append(f"calls {money(price)} within the {money(budget)} budget")
-        if move.role == CUSTOMER:
-            # The customer asks only the questions the rules give it (its opening words, its closing words, a remark
-            # offered): asked freely, the 1.5B customer asked the seller's questions ("How long do you need it?"),
-            # or about its own life ("Can you tell me more about my current laptop?"); a blind reader read both as
-            # a broken role. A blemish: a sentence to leave out where the line stays in the band without it.
-            given = " ".join([*move.openers, move.closer, move.brief]).lower()
-            own = [q for q in sentences(text) if q.rstrip().endswith("?") and q.strip().lower() not in given]
-            if own and not move.final:  # the last line has its own rule below
-                problems.append(Blemish(f"asks a question of its own: {own[0].strip()}"))
+        # Each side asks only the questions the rules give it (its opening words, its closing words, a remark
+        # offered): asked freely, the 1.5B customer asked the seller's questions ("How long do you need it?") or
+        # about its own life ("Can you tell me more about my current laptop?"), which a blind reader read as a broken
+        # role, and the seller stacked two or three before its own ("Is that still good enough for you? Are there
+        # any other laptop models you're considering?"). A blemish: a sentence to leave out where the line stays in
+        # the band without it.
+        given = " ".join([*move.openers, move.closer, move.brief]).lower()
+        own = [q for q in sentences(text) if q.rstrip().endswith("?") and q.strip().lower() not in given]
+        if own and not move.final:  # the last line has its own rule below
+            problems.append(Blemish(f"asks a question of its own: {own[0].strip()}"))
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
             problems.append("asks a question after the decision")
         if move.role == SALESPERSON and move.act != "greet" and move.closer and not text.rstrip().endswith("?"):
