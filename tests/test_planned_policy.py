@@ -674,3 +674,15 @@ def test_each_side_asks_only_the_questions_its_rules_give_and_an_own_one_is_a_bl
                 assert "of its own" not in " ".join(ep.check(m, f"I see. {given}", [])), (d.id, given)
                 checked[m.role] += 1
     assert min(checked.values()) > 50, checked
+
+
+def test_the_customers_life_details_state_no_figure_and_read_clean_to_the_toxicity_classifier(world):
+    from profanity_check import predict_prob
+
+    details = play(world, 0)[1].texts["details"]
+    catalog_categories = {p.category for p in world[0].products}
+    assert catalog_categories <= set(details), catalog_categories - set(details)
+    every = [d for ds in details.values() for d in ds]
+    assert all(d.endswith(".") and not any(c.isdigit() for c in d) for d in every)
+    # The judge's default classifier: a detail it reads as toxic lowers a polite customer's score ("I hate …").
+    assert max(predict_prob(every)) < 0.35

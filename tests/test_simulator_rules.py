@@ -181,6 +181,10 @@ def test_loop_overlap_measures_repeated_four_grams():
     ("She says the price is firm.", True),
     ("The salesperson at my last store never asked about my budget.", False),
     ("Thanks, that helps. The customer service here is great.", False),
+    ("I prefer Porsche. I ask if I can see the available options. I request the latest models.", True),
+    ("I want a Toyota. He asks about my current car. I tell him it's old.", True),
+    ("I ask because my old one broke, and I'd tell them the same.", False),
+    ("Can I ask you something? I'd like to request a test drive.", False),
 ])
 def test_a_line_that_narrates_the_conversation_is_recognised(line, narrated):
     from salesgen.generate.text import is_narration

@@ -43,8 +43,16 @@ _NARRATION = re.compile(rf"^\W*(?:the|a|my) {_ROLE_WORDS} (?:\w+ly )?\w+s\b"
                         r"|^\W*(?:he|she|they) (?:says|said|explains?|asks?|mentions?|thanks?)\b", re.I)
 
 
+# A sentence that reports the speaker's own talk instead of saying it: "I ask if I can see the available options. I
+# request the latest models." and "He asks about my current car. I tell him it's old." (a customer's lines, session
+# 11, H3).
+_REPORTED = re.compile(r"^\W*(?:I (?:ask (?:if|whether|about|for|him|her|them)|request|inquire|reply|respond"
+                       r"|tell (?:him|her|them))"
+                       r"|(?:he|she) (?:asks|says|tells|replies|responds|explains|mentions))\b", re.I)
+
+
 def is_narration(text: str) -> bool:
-    return bool(_NARRATION.search(text))
+    return bool(_NARRATION.search(text)) or any(_REPORTED.search(s) for s in sentences(text))
 
 
 def echoed(text: str, instruction: str, n: int = 5) -> list[str]:
