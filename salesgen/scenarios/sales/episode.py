@@ -128,7 +128,7 @@ class SalesEpisode:
             act = self.customer.state_needs()
         else:
             act = self.customer.respond(self.exchange, self.exchange >= self.max_exchanges)
-        brief, closer, avowal = self._brief(act)
+        brief, closer, follow = self._brief(act)
         move = Move(role=role, act=act.act, brief=brief, slots=dict(act.slots),
                     final=act.final and role == CUSTOMER, closer=closer, append_closer=self.append_end)
         openers = self.texts["openers"]
@@ -151,8 +151,8 @@ class SalesEpisode:
             key = "state_needs_budget"
         if key is not None:
             move.openers = [o.format(**self._values(act)) for o in openers[key]]
-        if avowal and move.openers and all(ends_sentence(o) for o in move.openers):
-            move.openers = [f"{o} {avowal}" for o in move.openers]
+        if follow and move.openers and all(ends_sentence(o) for o in move.openers):
+            move.openers = [f"{o} {follow}" for o in move.openers]
         return move
 
     def _required(self, move: Move) -> list[float]:
@@ -410,10 +410,10 @@ class SalesEpisode:
 
     def _brief(self, act: Act) -> tuple[str, str, str]:
         """The move as the voice is asked for it (its points, in order, with their facts), the words it ends with
-        ("" if none), and what the rules know it must own up to, said after its opening words ("" if nothing): a
-        comparison's verdict, a price still above the budget said."""
+        ("" if none), and what the rules know it must say after its opening words ("" if nothing): a comparison's
+        verdict, a price still above the budget said, the greeting's stock."""
         t = self.texts[act.role]
-        avowal = ""
+        follow = ""
         s, p = act.slots, self.d.persona
         product = self.products.get(s.get("product") or "")
         values: dict[str, Any] = {"product": core_name(product) if product else "", "seller": self.seller_name,
@@ -436,13 +436,13 @@ class SalesEpisode:
             if s.get("alt"):
                 alt = self.products[s["alt"]]
                 values.update(alt=core_name(alt), alt_price=money(alt.price), alt_facts=self._facts(alt, n_specs=1))
-                avowal, values["verdict"] = self._verdict(product, alt, s.get("price"), values["need"], t)
+                follow, values["verdict"] = self._verdict(product, alt, s.get("price"), values["need"], t)
             elif (budget := self.seller.said.get("budget")) and s.get("price") is not None and s["price"] > budget:
                 # The gap said where the customer said a budget under the price: left to itself, the 1.5B seller
                 # called $2,220 "within your budget" of $2,000.
-                avowal = self.rng.choice(self.texts["openers"]["over_budget"]).format(budget=money(budget))
+                follow = self.rng.choice(self.texts["openers"]["over_budget"]).format(budget=money(budget))
             if act.act == "greet":
-                values["stock"] = self._stock()
+                follow = self._stock()
             self.asked = ""
         else:
             remark = self._closing_remark(act.act) if act.final else self._remark()
@@ -476,7 +476,7 @@ class SalesEpisode:
         values["end"] = self.texts["end"][kind].format(words=end) if end and not self.append_end else ""
         self.told[act.role] = self._told(act, values, end)
         points = [pt.format(**values) for pt in t[act.act]]
-        return "\n".join(f"- {pt}" for pt in points if pt), end, avowal
+        return "\n".join(f"- {pt}" for pt in points if pt), end, follow
 
     def amounts(self, move: Move, earlier: list[str]) -> list[str]:
         """The amounts of money the line may state: the seller only those of its brief (given the customer's
