@@ -689,3 +689,20 @@ def test_the_customers_life_details_state_no_figure_and_read_clean_to_the_toxici
     assert all(d.endswith(".") and not any(c.isdigit() for c in d) for d in every)
     # The judge's default classifier: a detail it reads as toxic lowers a polite customer's score ("I hate …").
     assert max(predict_prob(every)) < 0.35
+
+
+def test_a_seller_sentence_saying_the_customers_own_words_back_is_a_blemish(world):
+    heard = "I had hoped for a Toyota, but I will hear you out. My sister borrows my car now and then."
+    checked = 0
+    for i in range(40):
+        d, ep, moves, _ = play(world, i)
+        for m in moves[2:]:
+            if m.role != SALESPERSON or not m.openers:
+                continue
+            line = "I had hoped for a Toyota too, my friend."
+            echo = [p for p in ep.check(m, line, ["x", heard]) if "words back" in p]
+            assert echo and isinstance(echo[0], Blemish), (d.id, echo)
+            # the move's own words are no echo, whoever said them first
+            assert not [p for p in ep.check(m, m.openers[0], ["x", f"{m.openers[0]} {heard}"]) if "words back" in p]
+            checked += 1
+    assert checked > 20

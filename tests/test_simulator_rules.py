@@ -211,3 +211,15 @@ def test_the_discount_floor_is_shown_as_private():
     facts = catalog_facts([car])
     assert f"list price ${car.price:,.0f}" in facts and f"discount floor ${car.min_price:,.0f}" in facts
     assert "never say it" in facts and "lowest allowed" not in facts
+
+
+def test_echoes_are_the_sentences_that_say_the_other_sides_words_not_the_shared_brief():
+    from salesgen.generate.text import echoes
+
+    heard = "I want a sedan for snowy mountain roads. Good after-sales service matters to me too."
+    line = ("The Subaru Legacy is a sedan for snowy mountain roads. Good after-sales service matters to me, too. "
+            "It has all-wheel drive.")
+    assert echoes(line, heard, "a sedan for snowy mountain roads; all-wheel drive") == [
+        "Good after-sales service matters to me, too."]
+    assert echoes(line, heard, heard) == []
+    assert echoes("It has all-wheel drive.", heard, "") == []

@@ -82,11 +82,24 @@ def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text))
 
 
+def _grams(t: str, n: int, plain: bool = False) -> list[tuple[str, ...]]:
+    """The text's word n-grams, lower-cased; `plain`: without the punctuation at the words' ends."""
+    w = [x.lower().strip(".,;:!?") if plain else x.lower() for x in WORD.findall(t)]
+    return [tuple(w[i:i + n]) for i in range(len(w) - n + 1)]
+
+
+def echoes(text: str, heard: str, given: str, n: int = 5) -> list[str]:
+    """The text's sentences that say a run of `n` words of `heard` back, one its own brief (`given`) does not hold:
+    the other side's words, not the facts both were given."""
+    own = set(_grams(given, n, plain=True))
+    theirs = set(_grams(heard, n, plain=True)) - own
+    return [s for s in sentences(text) if theirs.intersection(_grams(s, n, plain=True))]
+
+
 def ngram_overlap(text: str, earlier: list[str], n: int = 4) -> float:
     """Share of the text's word n-grams already said in earlier turns: 1.0 is a verbatim loop."""
     def grams(t: str) -> list[tuple[str, ...]]:
-        w = [x.lower() for x in WORD.findall(t)]
-        return [tuple(w[i:i + n]) for i in range(len(w) - n + 1)]
+        return _grams(t, n)
 
     mine = grams(text)
     if not mine or not earlier:

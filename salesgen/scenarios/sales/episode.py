@@ -14,6 +14,7 @@ from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Pro
 from salesgen.core.mentions import ProductIndex, core_name
 from salesgen.core.words import ends_sentence, sentences
 from salesgen.generate.moves import Blemish, Move
+from salesgen.generate.text import echoes
 from salesgen.scenarios.sales.claims import UNSUPPORTED, claim_extractor
 from salesgen.scenarios.sales.decisions import NO, YES, decision_words
 from salesgen.scenarios.sales.personas import CarValues
@@ -539,6 +540,11 @@ class SalesEpisode:
             problems += [f'says "{c.text}", which the catalog does not give for the {core_name(p)}'
                          for c in self.claims.extract(probe, only_turn=len(self.d.turns))
                          if c.kind == "spec" and c.status == UNSUPPORTED and (p := self.products_by_id.get(c.subject))]
+        if move.role == SALESPERSON and earlier and (said := echoes(text, earlier[-1], " ".join(
+                [move.brief, *move.openers, move.closer]))):
+            # The seller hears the customer's words and said them back as its own ("I had hoped for a Toyota", "Good
+            # after-sales service matters to me, too"); a blind reader read that as a broken role (session 11).
+            problems.append(Blemish(f"says the customer's words back: {said[0]}"))
         if move.role == SALESPERSON and self.claims.rules.cues["budget_fit"].search(text):
             # Only the customer's word makes a price fit its budget: the 1.5B seller said "it will work for your
             # budget" of $2,220 to a $2,000 budget, and "a great choice for your budget" to one it had not heard.
