@@ -706,3 +706,18 @@ def test_a_seller_sentence_saying_the_customers_own_words_back_is_a_blemish(worl
             assert not [p for p in ep.check(m, m.openers[0], ["x", f"{m.openers[0]} {heard}"]) if "words back" in p]
             checked += 1
     assert checked > 20
+
+
+def test_a_new_products_model_year_is_no_figure_a_line_may_state_unless_it_was_said(world):
+    checked = 0
+    for i in range(80):
+        d, ep, moves, _ = play(world, i)
+        for m in moves:
+            p = ep.products.get(m.slots.get("product") or "")
+            year = p and next((w for w in p.name.split() if w.isdigit() and len(w) == 4 and w.startswith("20")), None)
+            if not year or year in m.brief or any(year in o for o in m.openers) or "Used" in p.name:
+                continue
+            assert year not in ep.figures(m, ["I like it."]), (d.id, p.name)
+            assert year in ep.figures(m, [f"Is the {p.name} new?"])  # said in the talk, it may be said again
+            checked += 1
+    assert checked > 20

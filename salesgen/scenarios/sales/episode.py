@@ -488,8 +488,10 @@ class SalesEpisode:
 
     def figures(self, move: Move, earlier: list[str]) -> list[str]:
         """The other figures the line may state, as written and without their commas: those of its facts, of the
-        talk so far, of the products' names, and the customer's own needs."""
-        names = [n for k in ("product", "alt", "instead_of") if (n := move.slots.get(k))]
+        talk so far, of the products' names as people say them, and the customer's own needs. Not the model year of
+        a full name: allowed, it became "a warranty of 2025" and "a range of 2025 miles" (a used car's year is among
+        its facts)."""
+        names = [core_name(self.products[n]) for k in ("product", "alt", "instead_of") if (n := move.slots.get(k))]
         context = " ".join([move.brief, *move.openers, *earlier, *names,
                             self.d.persona.needs if move.role == CUSTOMER else ""])
         written = [x.rstrip(".,") for x in _DIGITS.findall(context)]
