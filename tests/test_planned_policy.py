@@ -1,6 +1,7 @@
 """The sales policies played out without a voice, over many seeded personas: the rules hold whatever is said."""
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 import pytest
@@ -609,7 +610,7 @@ def test_a_seller_price_still_over_the_budget_said_is_called_so_in_the_opening_w
                                                    and all(o.rstrip().endswith(".") for o in m.openers)):
                 over = said is not None and m.slots["price"] > said
                 for o in m.openers:
-                    assert (len(sentences(o)) == 2 and f"the {money(said)} you mentioned" in o) if over else \
+                    assert o.endswith(f"the {money(said)} you mentioned.") if over else \
                         "you mentioned" not in o, (d.id, m.act, o, said)
                 # what the line must state: the budget too, where the opening words say it
                 assert not over or any(same_amount(said, x) for x in ep._required(m)), (m.openers, said)
@@ -635,6 +636,8 @@ def test_the_seller_may_call_a_price_within_budget_only_where_the_customer_said_
             assert ("budget the customer has not said" in problems) is (case == "none"), (d.id, problems)
             assert (f"within the {money(said or 0)} budget" in problems) is (case == "over"), (d.id, problems)
             assert "budget" not in " ".join(ep.check(m, "It is a good pick for your needs.", [])), d.id
+            for honest in ("Honestly, it doesn't fit your budget.", "It is not quite within your budget."):
+                assert "budget" not in " ".join(ep.check(m, honest, [])), (d.id, honest)
             checked.add(case)
     assert checked == {"none", "over", "under"}
 
@@ -709,15 +712,19 @@ def test_a_seller_sentence_saying_the_customers_own_words_back_is_a_blemish(worl
 
 
 def test_a_new_products_model_year_is_no_figure_a_line_may_state_unless_it_was_said(world):
+    # the other figures of its name are (a model number: "RTX 4070", "(128 GB)")
     checked = 0
     for i in range(80):
         d, ep, moves, _ = play(world, i)
         for m in moves:
             p = ep.products.get(m.slots.get("product") or "")
             year = p and next((w for w in p.name.split() if w.isdigit() and len(w) == 4 and w.startswith("20")), None)
-            if not year or year in m.brief or any(year in o for o in m.openers) or "Used" in p.name:
-                continue
-            assert year not in ep.figures(m, ["I like it."]), (d.id, p.name)
+            if not year or year in m.brief or any(year in o for o in m.openers) or "year" in p.specs:
+                continue  # a used car's year is its spec
+            allowed = ep.figures(m, ["I like it."])
+            assert year not in allowed, (d.id, p.name)
+            numbers = re.findall(r"(?<![\w$.,])\d+\b", p.name)  # not the "4" of "ID.4", a word of its own
+            assert all(x in allowed for x in numbers if x != year), (d.id, p.name, allowed)
             assert year in ep.figures(m, [f"Is the {p.name} new?"])  # said in the talk, it may be said again
             checked += 1
     assert checked > 20

@@ -95,11 +95,11 @@ def test_decision_schema_lists_only_products_in_play(cars):
 def test_garbled_words_are_recognised():
     from salesgen.generate.text import is_garbled
 
-    for text in ("Is it'sBattery?", "This equipment'sPM5aR.00700000PM.", "The things it's''s''s''s.",
-                 "It is versatile and that'sGreat."):
+    for text in ("Is it'sBattery?", "This equipment'sPM5aR.00700000PM.", "It lasts 00700000 hours.",
+                 "The things it's''s''s''s.", "It is versatile and that'sGreat.", "It\u2019sGreat."):
         assert is_garbled(text), text
     for text in ("It's great, and O'Neil's shop has it for $1,299,000.", "I can't wait; it's the WM4000HWA.",
-                 "Don't worry, you'll love it, and we've got it."):
+                 "Don't worry, you'll love it, and we've got it.", "It has 104000 miles and 128000 before that."):
         assert not is_garbled(text), text
 
 
@@ -183,6 +183,8 @@ def test_loop_overlap_measures_repeated_four_grams():
     ("Thanks, that helps. The customer service here is great.", False),
     ("I prefer Porsche. I ask if I can see the available options. I request the latest models.", True),
     ("I want a Toyota. He asks about my current car. I tell him it's old.", True),
+    ("My sister borrows my car. She says it must be easy to drive.", False),
+    ("I respond well to honest advice, and I request nothing fancy.", False),
     ("I ask because my old one broke, and I'd tell them the same.", False),
     ("Can I ask you something? I'd like to request a test drive.", False),
 ])

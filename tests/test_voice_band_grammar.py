@@ -67,5 +67,9 @@ async def test_a_blemish_is_left_as_it_is_and_only_a_fault_writes_the_line_again
             seller, buyer = Speaker("salesperson", "Rita", 0, [ASK[0]]), Speaker("customer", "Mei", None)
             lines[kind] = await voice.say(seller, buyer, move, ASK[1]["content"], [], lambda _t, p=problem: [p],
                                           random.Random(0))
-    assert lines["blemish"].attempts == 1 and "unmet: a slip" in lines["blemish"].notes, lines["blemish"]
+    # Written again only if its first try missed the band (a fault), never for the blemish alone.
+    blemish = lines["blemish"]
+    assert "unmet: a slip" in blemish.notes, blemish
+    assert blemish.attempts == 1 or "words, outside" in next(n for n in blemish.notes if n.startswith("rewritten")), \
+        blemish
     assert lines["fault"].attempts == 2 and "unmet: a fault" in lines["fault"].notes, lines["fault"]

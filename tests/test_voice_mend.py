@@ -3,6 +3,7 @@ band and still carries its move; otherwise it is not mended (the voice writes it
 from __future__ import annotations
 
 from salesgen.core.words import count_words
+from salesgen.generate.moves import Blemish
 from salesgen.generate.voice import Speaker, Voice, VoiceOptions
 from salesgen.llm.openai_chat import OpenAIChat
 
@@ -25,29 +26,49 @@ def _check(text: str) -> list[str]:
 SELLER, BUYER = Speaker("salesperson", "Rosa", None), Speaker("customer", "Mei", None)
 
 
+def _mended(voice: Voice, line: str):
+    return voice._mend(line, [], _check, SELLER, BUYER, _check(line))
+
+
 def test_the_one_faulty_sentence_is_left_out():
     line = GOOD.replace(" The bed", f" {BAD} The bed")
     assert 50 <= count_words(line) <= 75 and _check(line)
-    mended = _voice()._mend(line, [], _check, SELLER, BUYER)
-    assert mended == (GOOD, 1)
+    mended = _mended(_voice(), line)
+    assert mended == (GOOD, 1, [])
 
 
 def test_not_mended_when_the_rest_falls_under_the_band():
     line = GOOD.replace(" The bed", f" {BAD} The bed")
-    assert _voice(min_words=count_words(GOOD) + 1, max_words=90)._mend(line, [], _check, SELLER, BUYER) is None
+    assert _mended(_voice(min_words=count_words(GOOD) + 1, max_words=90), line) is None
 
 
 def test_two_faulty_sentences_are_left_out_while_the_rest_stays_in_the_band():
     line = GOOD.replace(" The bed", f" {BAD} The bed").replace("for its year.", "for its year, with heated seats.")
     without = GOOD.replace(" It has 128,000 miles on it, which is fair for its year.", "")
-    assert _voice(min_words=count_words(without))._mend(line, [], _check, SELLER, BUYER) == (without, 2)
-    assert _voice(min_words=count_words(without) + 1)._mend(line, [], _check, SELLER, BUYER) is None
+    assert _mended(_voice(min_words=count_words(without)), line) == (without, 2, [])
+    assert _mended(_voice(min_words=count_words(without) + 1), line) is None
 
 
 def test_not_mended_when_the_faulty_sentence_carries_the_move():
     # The price the move must state is in the same sentence as the false claim: leaving it out loses the move.
     line = GOOD.replace("and it has SYNC", "and it has heated seats, SYNC")
-    assert _voice()._mend(line, [], _check, SELLER, BUYER) is None
+    assert _mended(_voice(), line) is None
+
+
+def test_a_cut_that_leaves_only_blemishes_cures_a_fault_and_none_is_made_for_a_blemish_alone():
+    # The fault (heated seats) and a blemish (a question of its own) sit in two sentences; the band allows only one cut.
+    ask = "Do you like the color?"
+    line = GOOD.replace(" The bed", f" {BAD} The bed").replace("Would you like", f"{ask} Would you like")
+
+    def check(t: str) -> list[str]:
+        return _check(t) + ([Blemish("asks a question of its own")] if ask in t else [])
+
+    voice = _voice(min_words=count_words(line) - count_words(BAD) - 1)  # room to leave out one sentence, not two
+    rest, k, left = voice._mend(line, [], check, SELLER, BUYER, check(line))
+    assert BAD not in rest and k == 1 and left == ["asks a question of its own"], rest
+    # A line with only the blemish: a cut must leave fewer, and the band allows none that does.
+    only = GOOD.replace("Would you like", f"{ask} Would you like")
+    assert _voice(min_words=count_words(only))._mend(only, [], check, SELLER, BUYER, check(only)) is None
 
 
 def test_a_number_split_after_its_comma_is_one_number_again():
@@ -61,8 +82,9 @@ def test_the_opening_sentence_stays_when_the_rules_wrote_it():
     rest = GOOD.split(". ", 1)[1]
     line = f"{first} {rest}"
     voice = _voice(min_words=35)
-    assert voice._mend(line, [], lambda t: [] if "heated" not in t else ["x"], SELLER, BUYER) is not None
-    assert voice._mend(line, [], lambda t: [] if "heated" not in t else ["x"], SELLER, BUYER, keep_first=1) is None
+    heated = lambda t: [] if "heated" not in t else ["x"]  # noqa: E731
+    assert voice._mend(line, [], heated, SELLER, BUYER, ["x"]) is not None
+    assert voice._mend(line, [], heated, SELLER, BUYER, ["x"], keep_first=1) is None
 
 
 def test_every_sentence_of_the_rules_opening_words_stays():
@@ -75,8 +97,8 @@ def test_every_sentence_of_the_rules_opening_words_stays():
     assert Voice._opening(line, []) == 0
     voice = _voice(min_words=35)
     flagged = lambda t: ["x"] if "above the" in t else []  # noqa: E731
-    assert voice._mend(line, [], flagged, SELLER, BUYER) is not None
-    assert voice._mend(line, [], flagged, SELLER, BUYER, keep_first=Voice._opening(line, [opener])) is None
+    assert voice._mend(line, [], flagged, SELLER, BUYER, ["x"]) is not None
+    assert voice._mend(line, [], flagged, SELLER, BUYER, ["x"], keep_first=Voice._opening(line, [opener])) is None
 
 
 def test_a_line_that_runs_on_past_its_closing_words_ends_there():

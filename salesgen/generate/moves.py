@@ -57,7 +57,8 @@ class Episode(Protocol):
         """The speaker's next move, from its own private state and the public moves so far."""
 
     def check(self, move: Move, text: str, earlier: list[str]) -> list[str]:
-        """What the line lacks of its move or says beyond it (each a short reason); [] when it carries the move."""
+        """What the line lacks of its move or says beyond it (each a short reason, a `Blemish` where leaving its
+        sentence out will do); [] when it carries the move."""
 
     def amounts(self, move: Move, earlier: list[str]) -> list[str]:
         """The only amounts of money the line may state, as written (a grammar allows no other)."""

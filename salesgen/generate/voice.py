@@ -164,22 +164,30 @@ class Voice:
         intros = len(re.findall(rf"\b(?:I'm|I am|name is|it's|this is|me,)\s+{own}\b", text, re.I))
         return uses > intros
 
-    def _mend(self, text: str, earlier: list[str], check, speaker: Speaker, other: Speaker,
-              keep_first: int = 0, keep_last: int = 0) -> tuple[str, int] | None:
-        """The line without the one or two sentences whose leaving out cures it, still in the band and still
-        carrying its move (the check says so), and how many went; None when no such cut exists. The first
-        `keep_first` sentences (the rules' opening words: a price, a decision, a missing must-have, a verdict said)
-        stay whatever; so do the last `keep_last` (the rules' closing questions)."""
+    def _mend(self, text: str, earlier: list[str], check, speaker: Speaker, other: Speaker, problems: list[str],
+              keep_first: int = 0, keep_last: int = 0) -> tuple[str, int, list[str]] | None:
+        """The line without the one or two sentences whose leaving out cures its `problems`, still in the band and
+        still carrying its move (the check says so): the line left, how many sentences went, and the blemishes it
+        still has; None when no cut does better. A cut that leaves only blemishes does better when the line had a
+        fault, or had more blemishes. The first `keep_first` sentences (the rules' opening words) stay whatever; so
+        do the last `keep_last` (the rules' closing questions)."""
         o = self.opts
         said = sentences(text)
         droppable = range(keep_first, len(said) - keep_last)
+        faulty = any(not isinstance(p, Blemish) for p in problems)
+        best: tuple[str, int, list[str]] | None = None
         for k in (1, 2):
             for cut in sorted(combinations(droppable, k), reverse=True):  # the line's end first: padding sits there
                 rest = " ".join(x for i, x in enumerate(said) if i not in cut)
-                if len(cut) < len(said) and o.min_words <= count_words(rest) <= o.max_words and \
-                        not self._problems(rest, earlier, check(rest), speaker, other):
-                    return rest, k
-        return None
+                if len(cut) >= len(said) or not o.min_words <= count_words(rest) <= o.max_words:
+                    continue
+                left = self._problems(rest, earlier, check(rest), speaker, other)
+                if not left:
+                    return rest, k, []
+                if all(isinstance(p, Blemish) for p in left) and (faulty or len(left) < len(problems)) and \
+                        (best is None or len(left) < len(best[2])):
+                    best = (rest, k, left)
+        return best
 
     async def say(self, speaker: Speaker, other: Speaker, move: Move, prompt: str, earlier: list[str],
                   check, rng: random.Random, amounts: list[str] = (), figures: list[str] | None = None) -> Line:
@@ -188,7 +196,7 @@ class Voice:
         o = self.opts
         speaker.messages.append({"role": "user", "content": prompt})
         usage, notes = Usage(), []
-        best: tuple[tuple[bool, int], str, list[str]] | None = None
+        best: tuple[tuple[bool, int, int], str, list[str]] | None = None
         attempts = 0
         # The words the rules append after the model's (Move.append_closer) leave it less of the band.
         given = count_words(move.closer) if move.append_closer and move.closer else 0
@@ -224,10 +232,11 @@ class Voice:
             closing = len(sentences(move.closer)) if ends_with(text, move.closer) else 0
             notes += [f for f in fixes if f not in notes]
             problems = self._problems(text, earlier, check(text) if text else ["no words"], speaker, other)
-            if problems and (mended := self._mend(text, earlier, check, speaker, other,
+            if problems and (mended := self._mend(text, earlier, check, speaker, other, problems,
                                                   self._opening(text, move.openers), closing)):
-                # A sentence or two carried every problem: the line without them is kept, no call spent.
-                text, problems = mended[0], []
+                # A sentence or two carried every fault (and some blemishes): the line without them is kept, no call
+                # spent.
+                text, problems = mended[0], mended[2]
                 notes += ["sentence_dropped"] * mended[1]
             # A line out of the band fails a gate whatever else is right with it: any in-band try beats it. A
             # blemish left is no reason to write the line again.

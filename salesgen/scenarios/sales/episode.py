@@ -31,6 +31,8 @@ from salesgen.scenarios.sales.prices import find_money, money, same_amount
 VOICE_FILE = Path(__file__).resolve().parent / "voice.toml"
 # Acts whose line must name their product and state their price exactly (the rest may refer to "it").
 _NAMES_PRICE = {"recommend", "feature_switch", "cheaper", "discount", "compare", "accept"}
+_NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno longer)\s+(?:\w+\s+)?$", re.I)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a model year in a product's name
 _DIGITS = re.compile(r"(?<![\w$.,])\d[\d,]*(?:\.\d+)?")
 # A spec key's unit suffix, as it is said.
 _UNITS = {"cu_ft": "cubic feet", "sq_ft": "square feet", "in_per_s": "inches per second",
@@ -286,7 +288,7 @@ class SalesEpisode:
             edge = [f for f in musts if has_feature(a, f) and not has_feature(b, f)]
             if edge:
                 return said("compare_has", a=core_name(a), features=_listed(edge),
-                            must_have="must-have" if len(edge) == 1 else "must-haves")
+                            musts_word=t["musts_word"]["one" if len(edge) == 1 else "more"])
         price = alt.price if price is None else price
         # By the prices the line says: the offer as it stands and the other's list price.
         if (budget := self.seller.said.get("budget")) and (price <= budget) != (alt.price <= budget):
@@ -300,8 +302,8 @@ class SalesEpisode:
         return said(f"compare{neither}_same", a_type=a_type)
 
     def _stock(self) -> str:
-        """What the store has, by brand ("models from BMW, Toyota and Ford"): a greeting the customer can answer
-        with its needs, from what the seller knows."""
+        """What the store has, by brand ("We have models from BMW, Toyota and Ford in stock today."): a greeting the
+        customer can answer with its needs, from what the seller knows."""
         t = self.texts[SALESPERSON]
         brands = list(dict.fromkeys(p.brand for p in self.seller.lot if p.brand))
         self.rng.shuffle(brands)
@@ -488,10 +490,10 @@ class SalesEpisode:
 
     def figures(self, move: Move, earlier: list[str]) -> list[str]:
         """The other figures the line may state, as written and without their commas: those of its facts, of the
-        talk so far, of the products' names as people say them, and the customer's own needs. Not the model year of
-        a full name: allowed, it became "a warranty of 2025" and "a range of 2025 miles" (a used car's year is among
-        its facts)."""
-        names = [core_name(self.products[n]) for k in ("product", "alt", "instead_of") if (n := move.slots.get(k))]
+        talk so far, of the products' names, and the customer's own needs. Not the model year in a new product's name:
+        allowed, it became "a warranty of 2025" and "a range of 2025 miles" (a used car's year is its spec)."""
+        names = [_YEAR.sub("", p.name) if "year" not in p.specs else p.name
+                 for k in ("product", "alt", "instead_of") if (n := move.slots.get(k)) and (p := self.products[n])]
         context = " ".join([move.brief, *move.openers, *earlier, *names,
                             self.d.persona.needs if move.role == CUSTOMER else ""])
         written = [x.rstrip(".,") for x in _DIGITS.findall(context)]
@@ -515,7 +517,7 @@ class SalesEpisode:
         for m in mentions:  # a mention may fit several products ("Ford F-150 XLT"): one of them in play will do
             if not any(p.id in in_play for p in m.products):
                 problems.append(f"names the {m.text}, which is not in play")
-        if move.role == CUSTOMER:  # the seller's lines are the accuracy judge's (line_check)
+        if move.role == CUSTOMER:  # the seller's invented products are the accuracy judge's (line_check)
             # Named by the customer, the seller took it up ("I'd suggest the BMW X5 … definitely go with the X3").
             problems += [f"names the {name}, which the store does not have" for name, _ in self.claims.invented(text)]
         # Money: only the amounts the line may state (amounts()), the move's own price said exactly.
@@ -547,7 +549,9 @@ class SalesEpisode:
             # The seller hears the customer's words and said them back as its own ("I had hoped for a Toyota", "Good
             # after-sales service matters to me, too"); a blind reader read that as a broken role (session 11).
             problems.append(Blemish(f"says the customer's words back: {said[0]}"))
-        if move.role == SALESPERSON and self.claims.rules.cues["budget_fit"].search(text):
+        fits = [m for m in self.claims.rules.cues["budget_fit"].finditer(text)
+                if not _NEGATED.search(text[max(0, m.start() - 25):m.start()])]  # "is not within your budget"
+        if move.role == SALESPERSON and move.act != "compare" and fits:  # a comparison's is of either product
             # Only the customer's word makes a price fit its budget: the 1.5B seller said "it will work for your
             # budget" of $2,220 to a $2,000 budget, and "a great choice for your budget" to one it had not heard.
             budget, price = self.seller.said.get("budget"), s.get("price")
