@@ -225,3 +225,5 @@ def test_echoes_are_the_sentences_that_say_the_other_sides_words_not_the_shared_
         "Good after-sales service matters to me, too."]
     assert echoes(line, heard, heard) == []
     assert echoes("It has all-wheel drive.", heard, "") == []
+    # the other side's needs said back, not in its first person, are no echo
+    assert echoes("It suits what you need: a sedan for snowy mountain roads.", heard, "") == []

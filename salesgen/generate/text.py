@@ -88,11 +88,15 @@ def _grams(t: str, n: int, plain: bool = False) -> list[tuple[str, ...]]:
     return [tuple(w[i:i + n]) for i in range(len(w) - n + 1)]
 
 
+_FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "i'm", "i'd", "i've", "i'll"})
+
+
 def echoes(text: str, heard: str, given: str, n: int = 5) -> list[str]:
-    """The text's sentences that say a run of `n` words of `heard` back, one its own brief (`given`) does not hold:
-    the other side's words, not the facts both were given."""
+    """The text's sentences that say a run of `n` words of `heard` back in its speaker's first person, one its own
+    brief (`given`) does not hold: the other side speaking of itself ("I had hoped for a Toyota"), not the needs or
+    facts both sides name (any run of the customer's words: 10 of 52 seller lines, most of them its needs said back)."""
     own = set(_grams(given, n, plain=True))
-    theirs = set(_grams(heard, n, plain=True)) - own
+    theirs = {g for g in _grams(heard, n, plain=True) if _FIRST_PERSON.intersection(g)} - own
     return [s for s in sentences(text) if theirs.intersection(_grams(s, n, plain=True))]
 
 
