@@ -287,6 +287,22 @@ def test_a_recommendation_of_another_type_than_asked_says_so(world):
     assert said > 0
 
 
+def test_a_preferred_brand_the_seller_hears_is_said_after_the_customers_opening_words(world):
+    said = 0
+    for i in range(120):
+        d, ep, moves, _ = play(world, i)
+        first = moves[1]
+        assert first.act == "state_needs"
+        brand = first.slots.get("brand")
+        assert ep.seller.said.get("brand") == brand  # what the seller's rules hear is what the words say
+        if brand:
+            assert all(sentences(o)[-1] in {b.format(brand=brand) for b in ep.texts["openers"]["brand"]}
+                       for o in first.openers), first.openers
+            assert brand not in first.brief, first.brief
+            said += 1
+    assert said > 10
+
+
 def test_a_recommendation_of_another_brand_than_preferred_says_so(world):
     said = opened = 0
     for d, ep, m, p in offers(world, ("recommend",)):

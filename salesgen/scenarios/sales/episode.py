@@ -454,9 +454,9 @@ class SalesEpisode:
             values["detail"] = t["detail"].format(detail=self.details.pop()) if self.details and "{detail}" in \
                 " ".join(t[act.act]) else ""
             values["needs"] = p.needs
-            values["wants"] = "; ".join(x for x in [t["type"].format(a_type=self._a_type(s["type"])) if s.get("type")
-                                                    else "", t["brand"].format(brand=s["brand"]) if s.get("brand")
-                                                    else ""] if x)
+            values["wants"] = t["type"].format(a_type=self._a_type(s["type"])) if s.get("type") else ""
+            if s.get("brand"):  # said after the opening words: the seller's rules hear it ([openers] brand)
+                follow = self.rng.choice(self.texts["openers"]["brand"]).format(brand=s["brand"])
             values["answer"] = self._answer(act) if self.asked else ""
             values.update({k: s[k] for k in ("feature", "policy") if s.get(k)})
             values["reaction"] = self._reaction()
