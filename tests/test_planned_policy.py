@@ -614,47 +614,48 @@ def test_a_customer_haggling_within_a_budget_it_said_does_not_call_the_price_too
     assert within > 5 and over > 5
 
 
-def test_a_seller_price_still_over_the_budget_said_is_called_so_in_the_opening_words(world):
-    noted = 0
+def seller_moves(world):
+    """(dialogue, episode, move, the budget the customer had said or None) for every seller move over the seeds."""
     for i in SEEDS:
         d, ep, moves, _ = play(world, i)
         said = None
         for m in moves:
             if m.role == CUSTOMER:
                 said = m.slots.get("budget", said)
-            elif m.act in ("discount", "hold") or (m.openers and m.act != "compare" and m.slots.get("price")
-                                                   and all(o.rstrip().endswith(".") for o in m.openers)):
-                over = said is not None and m.slots["price"] > said
-                for o in m.openers:
-                    assert o.endswith(f"the {money(said)} you mentioned.") if over else \
-                        "you mentioned" not in o, (d.id, m.act, o, said)
-                # what the line must state: the budget too, where the opening words say it
-                assert not over or any(same_amount(said, x) for x in ep._required(m)), (m.openers, said)
-                noted += over
+            else:
+                yield d, ep, m, said
+
+
+def test_a_seller_price_still_over_the_budget_said_is_called_so_in_the_opening_words(world):
+    noted = 0
+    for d, ep, m, said in seller_moves(world):
+        if m.act in ("discount", "hold") or (m.openers and m.act != "compare" and m.slots.get("price")
+                                             and all(o.rstrip().endswith(".") for o in m.openers)):
+            over = said is not None and m.slots["price"] > said
+            for o in m.openers:
+                assert o.endswith(f"the {money(said)} you mentioned.") if over else \
+                    "you mentioned" not in o, (d.id, m.act, o, said)
+            # what the line must state: the budget too, where the opening words say it
+            assert not over or any(same_amount(said, x) for x in ep._required(m)), (m.openers, said)
+            noted += over
     assert noted > 5
 
 
 def test_the_seller_may_call_a_price_within_budget_only_where_the_customer_said_one_it_is_under(world):
     fits = "It fits your budget and has everything you asked for."
     checked = set()
-    for i in SEEDS:
-        d, ep, moves, _ = play(world, i)
-        said = None
-        for m in moves:
-            if m.role == CUSTOMER:
-                said = m.slots.get("budget", said)
-                continue
-            if m.slots.get("price") is None:
-                continue
-            ep.seller.said = {"budget": said} if said else {}  # what the seller had heard when it spoke
-            problems = " ".join(ep.check(m, fits, []))
-            case = "none" if said is None else "over" if m.slots["price"] > said else "under"
-            assert ("budget the customer has not said" in problems) is (case == "none"), (d.id, problems)
-            assert (f"within the {money(said or 0)} budget" in problems) is (case == "over"), (d.id, problems)
-            assert "budget" not in " ".join(ep.check(m, "It is a good pick for your needs.", [])), d.id
-            for honest in ("Honestly, it doesn't fit your budget.", "It is not quite within your budget."):
-                assert "budget" not in " ".join(ep.check(m, honest, [])), (d.id, honest)
-            checked.add(case)
+    for d, ep, m, said in seller_moves(world):
+        if m.slots.get("price") is None:
+            continue
+        ep.seller.said = {"budget": said} if said else {}  # what the seller had heard when it spoke
+        problems = " ".join(ep.check(m, fits, []))
+        case = "none" if said is None else "over" if m.slots["price"] > said else "under"
+        assert ("budget the customer has not said" in problems) is (case == "none"), (d.id, problems)
+        assert (f"within the {money(said or 0)} budget" in problems) is (case == "over"), (d.id, problems)
+        assert "budget" not in " ".join(ep.check(m, "It is a good pick for your needs.", [])), d.id
+        for honest in ("Honestly, it doesn't fit your budget.", "It is not quite within your budget."):
+            assert "budget" not in " ".join(ep.check(m, honest, [])), (d.id, honest)
+        checked.add(case)
     assert checked == {"none", "over", "under"}
 
 

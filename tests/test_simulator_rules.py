@@ -216,7 +216,7 @@ def test_the_discount_floor_is_shown_as_private():
 
 
 def test_echoes_are_the_sentences_that_say_the_other_sides_words_not_the_shared_brief():
-    from salesgen.generate.text import echoes
+    from salesgen.core.words import echoes
 
     heard = "I want a sedan for snowy mountain roads. Good after-sales service matters to me too."
     line = ("The Subaru Legacy is a sedan for snowy mountain roads. Good after-sales service matters to me, too. "

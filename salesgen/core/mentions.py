@@ -11,7 +11,7 @@ from salesgen.core.catalog import Catalog
 from salesgen.core.dialogue import Product
 
 _PREFIX = re.compile(r"^(?:used|certified pre-owned|cpo|new)\s+", re.I)
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+MODEL_YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # in a product's name
 _PARENS = re.compile(r"\([^)]*\)")
 
 
@@ -23,7 +23,7 @@ def norm(text: str) -> str:
 def core_name(p: Product) -> str:
     """The name as people say it: without 'Used', the model year or parenthetical trims."""
     name = _PARENS.sub(" ", _PREFIX.sub("", p.name))
-    return re.sub(r"\s+", " ", _YEAR.sub(" ", name)).strip()
+    return re.sub(r"\s+", " ", MODEL_YEAR.sub(" ", name)).strip()
 
 
 @dataclass

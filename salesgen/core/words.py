@@ -23,3 +23,21 @@ def ends_sentence(text: str) -> bool:
 def sentences(text: str) -> list[str]:
     """Split after . ! ? (and any closing quote or bracket) followed by space."""
     return [s for s in _SENTENCE_END.split(text.strip()) if s]
+
+
+def ngrams(t: str, n: int, plain: bool = False) -> list[tuple[str, ...]]:
+    """The text's word n-grams, lower-cased; `plain`: without the punctuation at the words' ends."""
+    w = [x.lower().strip(".,;:!?") if plain else x.lower() for x in WORD.findall(t)]
+    return [tuple(w[i:i + n]) for i in range(len(w) - n + 1)]
+
+
+_FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "i'm", "i'd", "i've", "i'll"})
+
+
+def echoes(text: str, heard: str, given: str, n: int = 5) -> list[str]:
+    """The text's sentences that say a run of `n` words of `heard` back in its speaker's first person, one its own
+    brief (`given`) does not hold: the other side speaking of itself ("I had hoped for a Toyota"), not the needs or
+    facts both sides name (any run of the customer's words: 10 of 52 seller lines, most of them its needs said back)."""
+    own = set(ngrams(given, n, plain=True))
+    theirs = {g for g in ngrams(heard, n, plain=True) if _FIRST_PERSON.intersection(g)} - own
+    return [s for s in sentences(text) if theirs.intersection(ngrams(s, n, plain=True))]

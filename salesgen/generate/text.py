@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from salesgen.core.words import PLACEHOLDER, WORD, count_words, ends_sentence, sentences
+from salesgen.core.words import PLACEHOLDER, count_words, ends_sentence, ngrams, sentences
 
 # Labels a model puts before its own line or uses to start writing the other side's line.
 _ROLE_WORDS = (r"(?:sales\s*person|salesman|saleswoman|sales\s*rep(?:resentative)?|seller|dealer|agent|assistant"
@@ -82,30 +82,12 @@ def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text))
 
 
-def _grams(t: str, n: int, plain: bool = False) -> list[tuple[str, ...]]:
-    """The text's word n-grams, lower-cased; `plain`: without the punctuation at the words' ends."""
-    w = [x.lower().strip(".,;:!?") if plain else x.lower() for x in WORD.findall(t)]
-    return [tuple(w[i:i + n]) for i in range(len(w) - n + 1)]
-
-
-_FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "i'm", "i'd", "i've", "i'll"})
-
-
-def echoes(text: str, heard: str, given: str, n: int = 5) -> list[str]:
-    """The text's sentences that say a run of `n` words of `heard` back in its speaker's first person, one its own
-    brief (`given`) does not hold: the other side speaking of itself ("I had hoped for a Toyota"), not the needs or
-    facts both sides name (any run of the customer's words: 10 of 52 seller lines, most of them its needs said back)."""
-    own = set(_grams(given, n, plain=True))
-    theirs = {g for g in _grams(heard, n, plain=True) if _FIRST_PERSON.intersection(g)} - own
-    return [s for s in sentences(text) if theirs.intersection(_grams(s, n, plain=True))]
-
-
 def ngram_overlap(text: str, earlier: list[str], n: int = 4) -> float:
     """Share of the text's word n-grams already said in earlier turns: 1.0 is a verbatim loop."""
-    mine = _grams(text, n)
+    mine = ngrams(text, n)
     if not mine or not earlier:
         return 0.0
-    seen = {g for t in earlier for g in _grams(t, n)}
+    seen = {g for t in earlier for g in ngrams(t, n)}
     return sum(g in seen for g in mine) / len(mine)
 
 

@@ -11,10 +11,9 @@ from typing import Any
 
 from salesgen.core.catalog import Catalog
 from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product, Turn
-from salesgen.core.mentions import ProductIndex, core_name
-from salesgen.core.words import ends_sentence, sentences
+from salesgen.core.mentions import MODEL_YEAR, ProductIndex, core_name
+from salesgen.core.words import echoes, ends_sentence, sentences
 from salesgen.generate.moves import Blemish, Move
-from salesgen.generate.text import echoes
 from salesgen.scenarios.sales.claims import UNSUPPORTED, claim_extractor
 from salesgen.scenarios.sales.decisions import NO, YES, decision_words
 from salesgen.scenarios.sales.personas import CarValues
@@ -32,7 +31,6 @@ VOICE_FILE = Path(__file__).resolve().parent / "voice.toml"
 # Acts whose line must name their product and state their price exactly (the rest may refer to "it").
 _NAMES_PRICE = {"recommend", "feature_switch", "cheaper", "discount", "compare", "accept"}
 _NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno longer)\s+(?:\w+\s+)?$", re.I)
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a model year in a product's name
 _DIGITS = re.compile(r"(?<![\w$.,])\d[\d,]*(?:\.\d+)?")
 # A spec key's unit suffix, as it is said.
 _UNITS = {"cu_ft": "cubic feet", "sq_ft": "square feet", "in_per_s": "inches per second",
@@ -74,7 +72,7 @@ class SalesEpisode:
         self.d, self.texts, self.index = dialogue, texts, index
         self.claims = claim_extractor(catalog)
         self.products = {p.name: p for p in catalog.products}
-        self.products_by_id = {p.id: p for p in catalog.products}
+        self.catalog = catalog
         self.rng = random.Random(f"{seed}:plan")
         self.max_exchanges, self.band = max_exchanges, word_band
         self.seller_name, self.store, self.behaviour = seller, store, behaviour
@@ -492,8 +490,8 @@ class SalesEpisode:
         """The other figures the line may state, as written and without their commas: those of its facts, of the
         talk so far, of the products' names, and the customer's own needs. Not the model year in a new product's name:
         allowed, it became "a warranty of 2025" and "a range of 2025 miles" (a used car's year is its spec)."""
-        names = [_YEAR.sub("", p.name) if "year" not in p.specs else p.name
-                 for k in ("product", "alt", "instead_of") if (n := move.slots.get(k)) and (p := self.products[n])]
+        products = [self.products[n] for k in ("product", "alt", "instead_of") if (n := move.slots.get(k))]
+        names = [p.name if "year" in p.specs else MODEL_YEAR.sub("", p.name) for p in products]
         context = " ".join([move.brief, *move.openers, *earlier, *names,
                             self.d.persona.needs if move.role == CUSTOMER else ""])
         written = [x.rstrip(".,") for x in _DIGITS.findall(context)]
@@ -537,36 +535,16 @@ class SalesEpisode:
                 continue
             if _num(m.group(0)) not in allowed:
                 problems.append(f"says {m.group(0).rstrip('.,')}, which its facts do not give")
+        told = " ".join([move.brief, *move.openers, move.closer])  # the rules' words for this line
         if move.role == SALESPERSON:
-            # A figure with a unit the catalog does not give for the product it is said of: the grammar allows the
-            # figures of the context, and the 1.5B seller gave the model year as a range ("a range of 2025 miles").
-            probe = replace(self.d, turns=[*self.d.turns, Turn(role=SALESPERSON, text=text, timestamp="")])
-            problems += [f'says "{c.text}", which the catalog does not give for the {core_name(p)}'
-                         for c in self.claims.extract(probe, only_turn=len(self.d.turns))
-                         if c.kind == "spec" and c.status == UNSUPPORTED and (p := self.products_by_id.get(c.subject))]
-        if move.role == SALESPERSON and earlier and (said := echoes(text, earlier[-1], " ".join(
-                [move.brief, *move.openers, move.closer]))):
-            # The seller hears the customer's words and said them back as its own ("I had hoped for a Toyota", "Good
-            # after-sales service matters to me, too"); a blind reader read that as a broken role (session 11).
-            problems.append(Blemish(f"says the customer's words back: {said[0]}"))
-        fits = [m for m in self.claims.rules.cues["budget_fit"].finditer(text)
-                if not _NEGATED.search(text[max(0, m.start() - 25):m.start()])]  # "is not within your budget"
-        if move.role == SALESPERSON and move.act != "compare" and fits:  # a comparison's is of either product
-            # Only the customer's word makes a price fit its budget: the 1.5B seller said "it will work for your
-            # budget" of $2,220 to a $2,000 budget, and "a great choice for your budget" to one it had not heard.
-            budget, price = self.seller.said.get("budget"), s.get("price")
-            if budget is None:
-                problems.append("speaks of a budget the customer has not said")
-            elif price is not None and price > budget:
-                problems.append(f"calls {money(price)} within the {money(budget)} budget")
+            problems += self._seller_claims(move, text, earlier, told)
         # Each side asks only the questions the rules give it (its opening words, its closing words, a remark
         # offered): asked freely, the 1.5B customer asked the seller's questions ("How long do you need it?") or
         # about its own life ("Can you tell me more about my current laptop?"), which a blind reader read as a broken
         # role, and the seller stacked two or three before its own ("Is that still good enough for you? Are there
         # any other laptop models you're considering?"). A blemish: a sentence to leave out where the line stays in
         # the band without it.
-        given = " ".join([*move.openers, move.closer, move.brief]).lower()
-        own = [q for q in sentences(text) if q.rstrip().endswith("?") and q.strip().lower() not in given]
+        own = [q for q in sentences(text) if q.rstrip().endswith("?") and q.strip().lower() not in told.lower()]
         if own and not move.final:  # the last line has its own rule below
             problems.append(Blemish(f"asks a question of its own: {own[0].strip()}"))
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
@@ -587,6 +565,32 @@ class SalesEpisode:
             problems.append("says yes before the decision")
         return list(dict.fromkeys(problems))
 
+
+    def _seller_claims(self, move: Move, text: str, earlier: list[str], told: str) -> list[str]:
+        """What a seller line says that the rules know to be beyond them: a figure the catalog does not give, the
+        customer's own words, a budget fit no one said. `told` is the rules' words for the line."""
+        problems: list[str] = []
+        # A figure with a unit the catalog does not give for the product it is said of: the grammar allows the
+        # figures of the context, and the 1.5B seller gave the model year as a range ("a range of 2025 miles").
+        probe = replace(self.d, turns=[*self.d.turns, Turn(role=SALESPERSON, text=text, timestamp="")])
+        problems += [f'says "{c.text}", which the catalog does not give for the {core_name(p)}'
+                     for c in self.claims.extract(probe, only_turn=len(self.d.turns))
+                     if c.kind == "spec" and c.status == UNSUPPORTED and (p := self.catalog.get(c.subject))]
+        if earlier and (said := echoes(text, earlier[-1], told)):
+            # The seller hears the customer's words and said them back as its own ("I had hoped for a Toyota", "Good
+            # after-sales service matters to me, too"); a blind reader read that as a broken role (session 11).
+            problems.append(Blemish(f"says the customer's words back: {said[0]}"))
+        fits = [m for m in self.claims.rules.cues["budget_fit"].finditer(text)
+                if not _NEGATED.search(text[max(0, m.start() - 25):m.start()])]  # "is not within your budget"
+        if fits and move.act != "compare":  # a comparison's is of either product
+            # Only the customer's word makes a price fit its budget: the 1.5B seller said "it will work for your
+            # budget" of $2,220 to a $2,000 budget, and "a great choice for your budget" to one it had not heard.
+            budget, price = self.seller.said.get("budget"), move.slots.get("price")
+            if budget is None:
+                problems.append("speaks of a budget the customer has not said")
+            elif price is not None and price > budget:
+                problems.append(f"calls {money(price)} within the {money(budget)} budget")
+        return problems
 
 def _listed(items: list[str]) -> str:
     """"a, b and c"."""
