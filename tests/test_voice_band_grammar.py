@@ -73,3 +73,17 @@ async def test_a_blemish_is_left_as_it_is_and_only_a_fault_writes_the_line_again
     assert blemish.attempts == 1 or "words, outside" in next(n for n in blemish.notes if n.startswith("rewritten")), \
         blemish
     assert lines["fault"].attempts == 2 and "unmet: a fault" in lines["fault"].notes, lines["fault"]
+
+
+async def test_a_line_no_one_answers_ends_no_sentence_on_a_question(embedded_tiny):
+    # Asked for questions, the model ends sentences on "?" under the usual grammar; without `questions` it cannot.
+    ask = [ASK[0], {"role": "user", "content": "Ask me three short questions about what I need in a laptop."}]
+    async with OpenAIChat(embedded_tiny.openai_base_url, "tiny", abilities=LLAMA_CPP, n_slots=2, timeout=300) as chat:
+        asked = 0
+        for seed in range(3):
+            free = await chat.complete(ask, max_tokens=120, seed=seed, slot=1, grammar=band_grammar(20, 30))
+            asked += "?" in free.text
+            c = await chat.complete(ask, max_tokens=120, seed=seed, slot=1,
+                                    grammar=band_grammar(20, 30, questions=False))
+            assert "?" not in c.text and ends_sentence(c.text), c.text
+        assert asked, "the prompt draws questions where the grammar allows them"

@@ -25,6 +25,20 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
+# A sentence worded as a question, whatever its end: held to no "?", a small model ends one on a full stop ("Is there
+# anything else I want to know."). Inversion only: "When I drive to work, …" and "Have a nice day." are no questions.
+_AUX = r"(?:is|are|am|was|were|do|does|did|can|could|would|will|should|shall|may|have|has)"
+_ASKS = re.compile(rf"(?:{_AUX}\s+(?:I|you|we|they|it|he|she|there|this|that|the|your|my)"
+                   rf"|(?:what|how|why|where|when|who)\s+(?:{_AUX}|much|many|long|about|else)"
+                   r"|(?:any|anything)\s+(?:else|other|more))\b", re.I)
+
+
+def asks(sentence: str) -> bool:
+    """Whether a sentence is a question: it ends on "?", or is worded as one."""
+    s = sentence.strip()
+    return s.endswith("?") or bool(_ASKS.match(s))
+
+
 def ngrams(t: str, n: int, plain: bool = False) -> list[tuple[str, ...]]:
     """The text's word n-grams, lower-cased; `plain`: without the punctuation at the words' ends."""
     w = [x.lower().strip(".,;:!?") if plain else x.lower() for x in WORD.findall(t)]

@@ -183,7 +183,7 @@ def _literal(text: str) -> str:
 
 
 def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), overrun: int = 15,
-                 openers: Iterable[str] = (), figures: Iterable[str] | None = None) -> str:
+                 openers: Iterable[str] = (), figures: Iterable[str] | None = None, questions: bool = True) -> str:
     """A llama.cpp GBNF grammar for one spoken paragraph of at least `min_words` words that ends a sentence.
 
     The model may stop at any sentence end from `min_words` on; it must stop by `max_words + overrun`, and the line
@@ -215,7 +215,7 @@ def band_grammar(min_words: int, max_words: int, amounts: Iterable[str] = (), ov
         "root ::= " + " | ".join(heads),
         "w ::= mid | end",
         "mid ::= core [,;]?",
-        "end ::= core [.!?]",
+        f"end ::= core [.!{'?' if questions else ''}]",
         "core ::= " + " | ".join([_BAND_WORD, *numbers, *money]),
         *([f"fig ::= {' | '.join(allowed)}"] if allowed else []),
     ])
