@@ -18,7 +18,7 @@ from salesgen.scenarios.sales.claims import numbers_with_units
 from salesgen.scenarios.sales.decisions import UNCLEAR, decision_words
 from salesgen.scenarios.sales.episode import spec_text
 from salesgen.scenarios.sales.personas import load_persona_config, sample_pair
-from salesgen.scenarios.sales.policy import floor_of, has_feature
+from salesgen.scenarios.sales.policy import REACH, floor_of, has_feature
 from salesgen.scenarios.sales.prices import find_money, money, same_amount
 
 SEEDS = range(400)
@@ -275,10 +275,11 @@ def test_the_seller_offers_a_product_that_answers_the_request_when_the_lot_has_o
 
 def test_a_recommendation_of_another_type_than_asked_says_so(world):
     said = 0
-    for d, ep, m, p in offers(world, ("recommend",)):
+    for d, ep, m, p in offers(world, ("recommend", "cheaper")):
         if wanted := ep.seller.said.get("type"):
             if p.body_type != wanted and {wanted, p.body_type} <= set(ep.seller.shapes):
-                assert "honestly" in m.brief and ep._a_type(wanted) in m.brief, (d.id, m.brief)
+                if m.act == "recommend":
+                    assert "honestly" in m.brief and ep._a_type(wanted) in m.brief, (d.id, m.brief)
                 if not m.slots.get("lacks"):  # and in the opening words, which a lack takes otherwise
                     assert all(ep._a_type(wanted) in o for o in m.openers), (d.id, m.openers)
                 said += 1
@@ -311,7 +312,9 @@ def test_a_recommendation_of_another_brand_than_preferred_says_so(world):
         assert (m.slots.get("not_brand") is not None) is bool(brand and p.brand != brand), (d.id, brand, p.brand)
         if brand and p.brand != brand:
             assert f"not {ep._values(m)['a_not_brand']}" in m.brief, (d.id, m.brief)
-            if not (m.slots.get("lacks") or m.slots.get("not_type")):  # the opening words, unless those take them
+            budget = ep.seller.said.get("budget")
+            if not (m.slots.get("lacks") or m.slots.get("not_type") or (budget and m.slots["price"] > budget)):
+                # the opening words, unless a lack, another type or a price over the budget said take them
                 assert all(f"is not {ep._values(m)['a_not_brand']}, but" in o for o in m.openers), (d.id, m.openers)
                 opened += 1
             said += 1
@@ -397,6 +400,30 @@ def test_the_customer_reacts_to_the_offer_by_its_rules_never_with_the_sellers_fi
     assert {"feature_no", "hold", "lacks"} <= seen, seen
 
 
+def _why(ep, d, last) -> dict[str, str]:
+    """The values a decline's reason and next step are said with."""
+    return {"features": last.slots.get("features") or "", "price": money(last.slots.get("price") or 0),
+            "a_type": ep._a_type(d.persona.preferred_type or "")}
+
+
+def test_a_customer_told_the_offer_is_not_the_type_it_came_for_never_buys_it(world):
+    told = 0
+    for i in SEEDS:
+        d, ep, moves, _ = play(world, i)
+        other = {m.slots["product"] for m in moves if m.role == SALESPERSON
+                 and (m.slots.get("not_type") or m.slots.get("no_type"))}
+        if not other:
+            continue
+        told += 1
+        last = moves[-1]
+        assert not (last.act == "accept" and last.slots["product"] in other), (d.id, last.slots)
+        if last.slots.get("product") in other:
+            assert last.slots["reason"] == "other_type", (d.id, last.slots)
+            told_at = next(k for k, m in enumerate(moves) if m.slots.get("product") in other)
+            assert len([m for m in moves[told_at:] if m.role == CUSTOMER]) <= 2  # heard out once, then gone
+    assert told >= 3, told  # 6 of 400 seeds
+
+
 def test_a_declining_customer_is_told_one_next_step_from_its_reason(world):
     declined = 0
     for i in SEEDS:
@@ -404,7 +431,7 @@ def test_a_declining_customer_is_told_one_next_step_from_its_reason(world):
         last = moves[-1]
         if last.act != "decline":
             continue
-        step = ep.texts["next"][last.slots["reason"]].format(features=last.slots.get("features") or "")
+        step = ep.texts["next"][last.slots["reason"]].format(**_why(ep, d, last))
         assert f"- I will {step}" in last.brief.splitlines(), (d.id, last.brief)
         assert " or " not in step.replace(last.slots.get("features") or "\0", "")  # one step, not a choice to ask
         declined += 1
@@ -418,8 +445,7 @@ def test_a_decisions_reason_is_said_word_for_word_after_the_decision(world):
         d, ep, moves, _ = play(world, i)
         last = moves[-1]
         if last.act == "decline":
-            reason = ep.texts["reasons"][last.slots["reason"]].format(features=last.slots.get("features") or "",
-                                                                        price=money(last.slots.get("price") or 0))
+            reason = ep.texts["reasons"][last.slots["reason"]].format(**_why(ep, d, last))
             assert all(o.endswith(f". {reason}") for o in last.openers), (d.id, last.openers)
             assert reason not in last.brief, (d.id, last.brief)  # said once
         elif last.act == "accept":
@@ -680,6 +706,33 @@ def test_a_seller_price_still_over_the_budget_said_is_called_so_in_the_opening_w
             assert not over or any(same_amount(said, x) for x in ep._required(m)), (m.openers, said)
             noted += over
     assert noted > 5
+
+
+def test_a_recommendation_over_the_budget_said_says_so_in_its_opening_words(world):
+    over = 0
+    for d, ep, m, said in seller_moves(world):
+        if m.act != "recommend" or said is None:
+            continue
+        if m.slots["price"] > said and not (m.slots.get("lacks") or m.slots.get("not_type")):  # those come first
+            assert all(f"above the {money(said)} you mentioned" in o for o in m.openers), (d.id, m.openers)
+            assert any(same_amount(said, x) for x in ep._required(m))
+            over += 1
+        elif m.slots["price"] <= said:
+            assert not any("you mentioned" in o for o in m.openers), (d.id, m.openers)
+    assert over > 5, over
+
+
+def test_a_product_a_little_over_the_budget_said_comes_down_to_its_floor_before_another_is_offered(world):
+    floors = 0
+    for d, ep, m, said in seller_moves(world):
+        if m.act == "cheaper" and said is not None:
+            old = ep.products[m.slots["instead_of"]]
+            if floor_of(old) <= said * REACH:  # in reach: it was offered at its floor first
+                assert ep.seller.said.get("budget") and any(
+                    a.act in ("discount", "hold") and a.slots.get("product") == old.name
+                    and a.slots.get("price") == floor_of(old) for a in ep.acts), (d.id, m.slots)
+                floors += 1
+    assert floors > 0
 
 
 def test_the_seller_may_call_a_price_within_budget_only_where_the_customer_said_one_it_is_under(world):

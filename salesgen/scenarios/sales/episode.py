@@ -140,6 +140,8 @@ class SalesEpisode:
             # The type said in the opening words too: in the brief only, the 1.5B seller called a Jetta "a practical
             # SUV" for an SUV shopper.
             key = "recommend_not_type"
+        if act.act == "cheaper" and act.slots.get("not_type"):
+            key = "cheaper_not_type"
         if act.act == "recommend" and act.slots.get("not_brand") and key == "recommend":
             key = "recommend_not_brand"
         if act.act == "recommend" and act.slots.get("lacks"):
@@ -152,8 +154,14 @@ class SalesEpisode:
                 else f"ask{deal}_discount"
         if act.act == "state_needs" and act.slots.get("budget"):
             key = "state_needs_budget"
+        budget = self.seller.said.get("budget")
+        if key in ("recommend", "recommend_not_brand") and budget and act.slots["price"] > budget:
+            # Over the budget the customer said, in the opening words, as the rules know it (REACH lets a product a
+            # little over it be the one recommended); before another brand, after a lack or another type.
+            key = "recommend_over_budget"
         if key is not None:
-            move.openers = [o.format(**self._values(act)) for o in openers[key]]
+            move.openers = [o.format(**{**self._values(act), **({"budget": money(budget)} if budget else {})})
+                            for o in openers[key]]
         if follow and move.openers and all(ends_sentence(o) for o in move.openers):
             move.openers = [f"{o} {follow}" for o in move.openers]
         return move
@@ -473,9 +481,10 @@ class SalesEpisode:
                 follow = t["fit_met"].format(met=_listed(met)) if met else ""
                 values["fit"] = "" if met else t["fit"]
             if act.act == "decline":
-                follow = self.texts["reasons"][s["reason"]].format(features=s.get("features") or "",
-                                                                    price=values["price"])
-                values["next"] = self.texts["next"][s["reason"]].format(features=s.get("features") or "")
+                why = {"features": s.get("features") or "", "price": values["price"],
+                       "a_type": self._a_type(p.preferred_type or "")}
+                follow = self.texts["reasons"][s["reason"]].format(**why)
+                values["next"] = self.texts["next"][s["reason"]].format(**why)
         end = self._end(act, values)
         kind = "words" if "?" not in end else "questions" if len(sentences(end)) > 1 else "question"
         # Appended by the rules ([end] append), the closing words are not asked for.

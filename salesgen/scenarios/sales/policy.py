@@ -61,6 +61,9 @@ def floor_of(p: Product) -> float:
 # The seller
 
 
+REACH = 1.2  # a floor up to this share of the budget said is a little over it, not out of reach
+
+
 class SellerPolicy:
     """Asks about needs, recommends the product that fits what the customer said, answers with catalog facts,
     lowers a price only when asked and never under the floor, and makes a final offer in the last exchange."""
@@ -91,15 +94,22 @@ class SellerPolicy:
     def _fit(self, p: Product) -> float:
         s = 0.0 if self.relevant(p) else -12.0  # outweighs any budget fit
         want_type, brand, budget = self.said.get("type"), self.said.get("brand"), self.said.get("budget")
-        if want_type and p.body_type == want_type:  # a truck buyer wants a truck more than one must-have
-            s += 4.5
+        if want_type and p.body_type == want_type:  # a truck buyer wants a truck more than one must-have, and
+            s += 6  # one a little over its budget more than a cheaper car (an Elantra sold to a convertible shopper)
         if brand and p.brand == brand:
             s += 1.5
         s += 2 * sum(has_feature(p, f) for f in self.said.get("must_haves", []))
         if budget:  # a product it cannot pay even at the floor is no fit, whatever its features (a $80,450 Porsche
-            # was recommended to a $10,000 buyer for its leather seats and sunroof)
-            s += 4 if p.price <= budget else 2 if floor_of(p) <= budget else -6
+            # was recommended to a $10,000 buyer for its leather seats and sunroof); one a little over it still is (a
+            # $25,200 Jetta was offered to an SUV shopper with $30,000 before a Subaru Outback at $31,500)
+            s += 4 if p.price <= budget else 2 if floor_of(p) <= budget else -1 if floor_of(p) <= budget * REACH \
+                else -6
         return s + 0.5 * (p.id == self.first.id)  # the product the customer came in for, other things equal
+
+    def _other_shape(self, p: Product) -> str | None:
+        """The body shape the customer asked for, where `p` is of another shape; else None."""
+        wanted = self.said.get("type")
+        return wanted if wanted and p.body_type != wanted and {wanted, p.body_type} <= self.shapes else None
 
     def _offer(self, p: Product, price: float | None = None) -> None:
         if self.product is None or p.id != self.product.id:
@@ -124,7 +134,7 @@ class SellerPolicy:
             best = max(self.lot, key=lambda p: (self._fit(p), -abs(p.price - self.first.price)))
             self._offer(best)
             wanted = self.said.get("type")
-            other_type = bool(wanted and best.body_type != wanted and {wanted, best.body_type} <= self.shapes)
+            other_type = self._other_shape(best) is not None
             missing_type = bool(wanted and best.body_type != wanted and all(p.body_type != wanted for p in self.lot))
             met = [f for f in self.said.get("must_haves", []) if has_feature(best, f)]
             # Said out loud: asked for heated seats and offered a product without them, the 1.5B voice claimed them.
@@ -162,14 +172,16 @@ class SellerPolicy:
         assert self.product is not None and self.price is not None
         p, floor = self.product, floor_of(self.product)
         budget = self.said.get("budget")
-        if budget and floor > budget:
-            # Even the lowest price of this one is over what they said: a cheaper product that fits, if any.
+        # Even the lowest price of this one is over what they said: a cheaper product that fits, if any; where the
+        # lowest is only a little over (REACH), that price first.
+        if budget and floor > budget and (floor > budget * REACH or self.price <= floor):
             cheaper = [q for q in self.lot if floor_of(q) <= budget and q.id != p.id and self.relevant(q)]
             if cheaper:
                 old = p
                 q = max(cheaper, key=lambda x: (self._fit(x), x.price))
                 self._offer(q, round_price(min(q.price, budget), floor_of(q), q.price))
-                return Act(SALESPERSON, "cheaper", {"instead_of": old.name})
+                # Another shape than asked is said, as in a recommendation.
+                return Act(SALESPERSON, "cheaper", {"instead_of": old.name, "not_type": self._other_shape(q)})
         if self.price <= floor or self.discounts >= 2:
             return Act(SALESPERSON, "hold")
         self.discounts += 1
@@ -179,6 +191,8 @@ class SellerPolicy:
                 target = max(target, counter)
             if budget and floor <= budget < self.price:
                 target = max(target, budget)
+            if budget and budget < floor:  # the lowest price, still a little over their budget
+                target = floor
         else:
             target = max(floor, counter or floor, budget or floor) if (counter or budget) else floor
         new = round_price(min(target, self.price), floor, p.price)
@@ -220,6 +234,7 @@ class CustomerPolicy:
         self.asked: set[tuple[str, str]] = set()
         self.discount_asks = 0
         self.held = False
+        self.other_type: set[str] = set()  # products the seller said are not the body type it came in for
 
     def observe(self, act: Act, products: dict[str, Product]) -> None:
         """What the seller's act tells the customer: the offer, and which must-haves the product has or lacks."""
@@ -244,6 +259,8 @@ class CustomerPolicy:
             known[s["feature"]] = False
         if act.act == "hold":
             self.held = True
+        if s.get("not_type") or s.get("no_type"):
+            self.other_type.add(name)
 
     def told(self, product: str, features: list[str]) -> None:
         """Must-haves the seller stated for `product` among its facts."""
@@ -261,6 +278,10 @@ class CustomerPolicy:
         return Act(CUSTOMER, "state_needs", slots)
 
     def respond(self, exchange: int, last: bool) -> Act:
+        if self.product in self.other_type and exchange >= 3:
+            # It hears the other type out once, then goes: sold a sedan after asking for a convertible, the buyer read
+            # to a blind reader as one the seller did not listen to (3 of 24 rejections, session 11).
+            return self._decide()
         unconfirmed = self.product is not None and any(
             f not in self.known.get(self.product, {}) for f in self.p.preferred_features)
         # Past its patience a customer still asks about a must-have no one confirmed: it does not buy blind (an
@@ -310,7 +331,7 @@ class CustomerPolicy:
             and self.price >= self.list_price
         # Not for a product that lacks a must-have (it will not buy it anyway), but a discount-seeker asks still.
         if (over or wants_cut) and not self.held and self.discount_asks < 2 and \
-                (not self._lacks() or self.p.strategy == DISCOUNT_STRATEGY):
+                (not (self._lacks() or self.product in self.other_type) or self.p.strategy == DISCOUNT_STRATEGY):
             self.discount_asks += 1
             slots: dict[str, Any] = {"product": name, "price": self.price}
             if self.says_budget_when_haggling and not self.budget_said and self.p.budget < (self.price or 0):
@@ -344,7 +365,7 @@ class CustomerPolicy:
 
     def reasons_against(self) -> list[tuple[str, str]]:
         """Why the offer as said does not do, as (reason, the must-haves it concerns); empty when it does."""
-        out = []
+        out = [("other_type", "")] if self.product in self.other_type else []
         lacks = self._lacks()
         unknown = [f for f in self.p.preferred_features if f not in self.known.get(self.product or "", {})]
         strict = self.p.strategy == STRICT_STRATEGY
