@@ -478,7 +478,7 @@ class SalesEpisode:
             # customer turned "why: $1,050 is more than I can pay" into "Why $1,050 is more than you can pay."
             if act.act == "accept" and product is not None:
                 met = [f for f in p.preferred_features if has_feature(product, f)]
-                follow = t["fit_met"].format(met=_listed(met)) if met else ""
+                follow = t["fit_met"]["all" if len(met) == len(p.preferred_features) else "some"] if met else ""
                 values["fit"] = "" if met else t["fit"]
             if act.act == "decline":
                 why = {"features": s.get("features") or "", "price": values["price"],
