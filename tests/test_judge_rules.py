@@ -296,6 +296,24 @@ def test_a_sentence_naming_the_private_discount_floor_is_a_flaw_and_floor_mats_a
         d.turns[4] = Turn(SALESPERSON, fine, "")
         assert [f for f in panel.line_flaws(d) if "floor" in f.reason] == [], fine
 
+def test_a_long_product_name_is_one_word_when_the_same_point_is_counted(panel):
+    """Two discounts and a comparison of the ASUS ROG Zephyrus G16 RTX 4070 are no loop (a generated dialogue was
+    discarded for them); one must-have said of a product three times is."""
+    rep = judge_of(panel, "repetition")
+    d = clean("clean_car_crv")
+    seller = [t for t in d.turns if t.role == SALESPERSON]
+    points = ["I can lower the ASUS ROG Zephyrus G16 RTX 4070 from $2,299 to $2,220, just for you.",
+              "I can lower the ASUS ROG Zephyrus G16 RTX 4070 from $2,220 to $2,150, just for you.",
+              "The ASUS ROG Zephyrus G16 RTX 4070 is $2,150 and the Apple MacBook Air 13-inch is $1,099."]
+    for t, point in zip(seller[1:], points, strict=False):
+        t.text = f"{t.text} {point}"
+    assert not [m for _, _, m in rep._loops(d) if "ASUS" in m], rep._loops(d)
+    buyer = [t for t in d.turns if t.role == CUSTOMER]
+    for t in buyer[:3]:
+        t.text = f"{t.text} The Honda CR-V EX-L 2025 has heated seats, which I like."
+    assert [m for _, _, m in rep._loops(d) if "third time" in m and "heated seats" in m], rep._loops(d)
+
+
 def test_a_line_copying_an_earlier_turn_is_a_repetition_flaw(panel):
     d = clean("clean_car_crv")
     d.turns = d.turns[:3]

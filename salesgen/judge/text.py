@@ -26,8 +26,12 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower().replace("’", "'"))
 
 
+def is_content(token: str) -> bool:
+    return token not in STOPWORDS and len(token) > 2 and not token.isdigit()
+
+
 def content_words(text: str) -> set[str]:
-    return {t for t in tokens(text) if t not in STOPWORDS and len(t) > 2 and not t.isdigit()}
+    return {t for t in tokens(text) if is_content(t)}
 
 
 def ngrams(toks: list[str], n: int) -> list[tuple[str, ...]]:

@@ -12,7 +12,7 @@ from salesgen.core.dialogue import Dialogue, LineFlaw, Verdict
 from salesgen.core.mentions import product_index
 from salesgen.core.words import sentences
 from salesgen.judge.base import Judge, register, verdict
-from salesgen.judge.text import content_words, ngrams, quote, tokens
+from salesgen.judge.text import is_content, ngrams, quote, tokens
 
 _PERSON = {w: "<person>" for w in ("i", "me", "my", "mine", "myself", "you", "your", "yours", "yourself", "we", "us",
                                    "our", "ours", "i'm", "you're", "i've", "you've", "i'll", "you'll", "i'd", "you'd")}
@@ -30,6 +30,11 @@ class Repetition(Judge):
         # One token for every person word: "the car that is right for you, no matter what your budget is" said
         # back as "... right for me, no matter what my budget is" is the other side's line parroted.
         return [_PERSON.get(t, t) for t in out + tokens(text[pos:])]
+
+    def _content(self, sent: str) -> set[str]:
+        """The sentence's content words, a product's name one of them: as six words, "ASUS ROG Zephyrus G16 RTX
+        4070" made a discount and a comparison of it the same point."""
+        return {t for t in self._tokens(sent) if t != "<person>" and (t.startswith("<") or is_content(t))}
 
     def _turn(self, text: str, seen: set[tuple[str, ...]]) -> tuple[float, float, float, Counter, list]:
         """(penalty 0-1, share of 4-grams said before, share of 3-grams repeated inside, 3-gram counts, 4-grams)."""
@@ -113,7 +118,7 @@ class Repetition(Judge):
                     out.append((i, sent, f"{quote(i, t, sent, 120)} is said a third time, word for word "
                                          f"(turns {', '.join(str(x + 1) for x in said_in)})"))
                     continue
-                words = content_words(sent)
+                words = self._content(sent)
                 if len(words) < 4:
                     continue
                 for role, ws, turns in said:
