@@ -238,6 +238,30 @@ def test_fluency_accepts_catalog_words_and_names(panel):
     assert v.details["issues"] == 0, v.evidence
 
 
+def test_a_discount_said_with_its_old_price_after_a_price_objection_is_no_contradiction(panel):
+    """"$36,000, down from $36,800" is a lower price, not one that went up; "more than I want to pay" asks for it."""
+    coherence = judge_of(panel, "coherence")
+    d = clean("clean_car_crv")
+    d.turns[5] = Turn(CUSTOMER, "Honestly, $36,800 is more than I want to pay.", d.turns[5].timestamp)
+    d.turns[6] = Turn(SALESPERSON, "I can do $36,000 on the Honda CR-V EX-L, down from $36,800, just for you.",
+                      d.turns[6].timestamp)
+    assert not [c for c in coherence._contradictions(d) if "price" in c], coherence._contradictions(d)
+    # Unasked, the same lower price is still a contradiction.
+    d.turns[5] = Turn(CUSTOMER, "The cargo space sounds right for our trips.", d.turns[5].timestamp)
+    assert [c for c in coherence._contradictions(d) if "no negotiation" in c], coherence._contradictions(d)
+
+
+def test_the_first_product_named_is_no_switch_and_a_greetings_brands_name_no_product(panel):
+    coherence = judge_of(panel, "coherence")
+    d = clean("clean_car_crv")  # the seller recommends the CR-V and talks of it to the end
+    d.product = Catalog.load().get("toyota-rav4-xle-2025")  # the one the customer came in for, never named
+    d.turns[0] = Turn(SALESPERSON, "Welcome! We have models from UPLIFT Desk, Toyota and Honda in stock today.", "")
+    assert not [c for c in coherence._contradictions(d) if "switches" in c], coherence._contradictions(d)
+    # The RAV4 brought in unannounced after it is a switch.
+    d.turns[4] = Turn(SALESPERSON, "The Toyota RAV4 XLE 2025 has heated seats and a sunroof.", "")
+    assert [c for c in coherence._contradictions(d) if "switches to Toyota" in c], coherence._contradictions(d)
+
+
 def test_a_goodbye_with_the_talk_going_on_after_it_is_a_contradiction(panel):
     coherence = judge_of(panel, "coherence")
     d = clean("clean_laptop_xps")

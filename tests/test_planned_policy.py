@@ -336,6 +336,28 @@ def test_the_last_line_may_not_ask_a_question(world):
     assert not [p for p in ep.check(last, said + " When I get home, I will set it up.", []) if "question" in p]
 
 
+def test_a_customer_compares_only_with_a_product_it_would_weigh(world):
+    compared = 0
+    for i in SEEDS:
+        d, ep, moves, _ = play(world, i, compare=True)
+        for m in moves:
+            if m.act == "ask_compare":
+                alt, p = ep.products[m.slots["alt"]], d.persona
+                assert (p.preferred_type and alt.body_type == p.preferred_type) or any(
+                    has_feature(alt, f) for f in p.preferred_features), (d.id, alt.name, p.preferred_features)
+                compared += 1
+    assert compared > 20, compared
+
+
+def test_a_goodbye_before_the_last_line_is_a_problem(world):
+    d, ep, moves, _ = play(world, 0)
+    first = moves[1]
+    said = f"{first.openers[0]} I keep a car for a long time, so it has to last. Thank you."
+    assert "says goodbye before the end" not in ep.check(first, said, [])
+    assert "says goodbye before the end" in ep.check(first, said + " Goodbye.", [])
+    assert "says goodbye before the end" not in ep.check(moves[-1], moves[-1].openers[0] + " Goodbye.", [])
+
+
 def test_a_customer_line_naming_a_product_the_store_does_not_have_is_written_again(world):
     _, ep, moves, _ = play(world, 0)
     m = next(x for x in moves if x.role == CUSTOMER)

@@ -60,7 +60,13 @@ class ProductIndex:
         core = core_name(p)
         words = core.split()
         out = [p.name, core]
-        brand_n = len(p.brand.split()) if p.brand and core.lower().startswith(p.brand.lower()) else 0
+        # The brand's words the name opens with: all of them ("Tesla"), or some ("UPLIFT" of the brand "UPLIFT Desk":
+        # alone it is the brand, and a greeting's "models from UPLIFT Desk" named the standing desk).
+        brand_n = 0
+        for a, b in zip(words, (p.brand or "").split(), strict=False):
+            if a.lower() != b.lower():
+                break
+            brand_n += 1
         # Prefixes of the core name down to brand + one model word ("Tesla Model 3", "Sony WH-1000XM5").
         for n in range(len(words) - 1, brand_n, -1):
             out.append(" ".join(words[:n]))

@@ -561,6 +561,9 @@ class SalesEpisode:
         own = [q for q in sentences(text) if q.rstrip().endswith("?") and q.strip().lower() not in told.lower()]
         if own and not move.final:  # the last line has its own rule below
             problems.append(Blemish(f"asks a question of its own: {own[0].strip()}"))
+        if not move.final and self.claims.rules.cues["farewell"].search(text):
+            # "Thank you. I'll be back. Goodbye." in a first line, the talk going on: the coherence judge discards it.
+            problems.append("says goodbye before the end")
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
             problems.append("asks a question after the decision")
         elif move.final and (asked := [q for q in sentences(text) if asks(q)]):

@@ -313,7 +313,11 @@ class CustomerPolicy:
             return ask
         if self.compares and self.alternatives and ("compare", "") not in self.asked:
             self.asked.add(("compare", ""))
-            alt = next((a for a in self.alternatives if a.name != name), None)
+            # One a shopper would weigh against it: of the type it wants, or with one of its must-haves (the
+            # nearest-priced furniture to a mattress is a chair).
+            alt = next((a for a in self.alternatives if a.name != name and (
+                (self.p.preferred_type and a.body_type == self.p.preferred_type)
+                or any(has_feature(a, f) for f in self.p.preferred_features))), None)
             if alt is not None:
                 return Act(CUSTOMER, "ask_compare", {"product": name, "alt": alt.name})
         # Not a term the product does not have: asked about the warranty on a subscription, the seller said "not

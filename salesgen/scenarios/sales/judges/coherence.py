@@ -137,7 +137,9 @@ class Coherence(Judge):
         cues = self.extractor.rules.cues
         out = []
         # 1. A price that changes with no haggling in between (or goes up at all).
-        prices = [c for c in claims if c.kind == "price" and d.product is not None and c.subject == d.product.id]
+        # Not the old price of a change ("$24,600 on the Jetta, down from $25,200"): read as the price, it "went up".
+        prices = [c for c in claims if c.kind == "price" and d.product is not None and c.subject == d.product.id
+                  and not cues["old_price"].search(c.sentence[:max(0, c.sentence.find(c.text))])]
         for a, b in zip(prices, prices[1:], strict=False):
             if abs(a.value - b.value) <= 0.5:
                 continue
@@ -161,7 +163,9 @@ class Coherence(Judge):
                            f"{'has' if c.positive else 'does not have'} {c.text}, but turn {first.turn + 1} said "
                            f"it {'has' if first.positive else 'does not'} (\"{c.sentence}\")")
         # 3. The product under discussion changes without being introduced as an alternative.
-        current = d.product.id if d.product is not None and d.product.id else None
+        # From the first product named: the one a customer came in for is no product "under discussion" before anyone
+        # names it (a first recommendation of another was "a switch").
+        current = None
         for c in claims:
             if c.kind != "product" or c.status != "supported" or c.subject == current:
                 continue
