@@ -349,6 +349,18 @@ def test_a_customer_compares_only_with_a_product_it_would_weigh(world):
     assert compared > 20, compared
 
 
+def test_a_customer_saying_the_cheaper_product_costs_more_is_a_problem(world):
+    catalog = world[0]
+    d, ep, moves, _ = play(world, 0)
+    line = moves[1]
+    cars = sorted(catalog.in_category("car"), key=lambda p: p.price)
+    cheap, dear = cars[0], cars[-1]
+    wrong = f"{line.openers[0]} I hear the {cheap.name} costs more than the {dear.name}."
+    right = f"{line.openers[0]} I hear the {dear.name} costs more than the {cheap.name}."
+    assert [p for p in ep.check(line, wrong, []) if "costs" in p and "but" in p], ep.check(line, wrong, [])
+    assert not [p for p in ep.check(line, right, []) if "costs" in p and "but" in p]
+
+
 def test_a_goodbye_before_the_last_line_is_a_problem(world):
     d, ep, moves, _ = play(world, 0)
     first = moves[1]

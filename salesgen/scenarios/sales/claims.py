@@ -303,6 +303,12 @@ class ClaimExtractor:
                       f"{a.name} costs {money(a.price)} and {b.name} {money(b.price)}: it is "
                       f"{'cheaper' if pricier else 'dearer'}", a.id)]
 
+    def wrong_comparisons(self, text: str, in_play: Product | None) -> list[Claim]:
+        """Which of two products costs more, said wrongly in any side's words (the extraction reads the seller's)."""
+        return [c for sent in sentences(text)
+                for c in self._price_comparison(0, sent, self.index.find(sent), text, in_play)
+                if c.status == CONTRADICTED]
+
     def invented(self, text: str) -> list[tuple[str, str]]:
         """(name, model words) of each product the text names by a catalog brand that the catalog does not have:
         "BMW X3" -> ("BMW X3", "X3")."""
