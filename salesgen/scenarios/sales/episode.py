@@ -377,8 +377,9 @@ class SalesEpisode:
                 self.rng.choice(a["when"])
         if "{so_far}" in self.asked:
             values["so_far"] = a.get(f"so_far_{act.act}") or self.rng.choice(a["so_far"])
-        if "{matters}" in self.asked:
-            values["matters"] = self.rng.choice(a["matters"])
+        if "{Matters}" in self.asked:  # said first in its sentence
+            said = self.rng.choice(a["matters"])
+            values["Matters"] = said[0].upper() + said[1:]
         return self.asked.format(**values)
 
     def _ask(self, asks: list[dict[str, str]]) -> str:
