@@ -530,12 +530,11 @@ class SalesEpisode:
         for m in mentions:  # a mention may fit several products ("Ford F-150 XLT"): one of them in play will do
             if not any(p.id in in_play for p in m.products):
                 problems.append(f"names the {m.text}, which is not in play")
-        if move.role == CUSTOMER:  # the seller's comparisons are the accuracy judge's
+        if move.role == CUSTOMER:  # the seller's comparisons and invented products are the accuracy judge's
             # "The BMW costs more than the Audi" of the cheaper one: a blind reader's commonest accuracy fault in the
             # customer's lines (3 of 8, session 12).
             problems += [f'says "{c.sentence}", but {c.note}' for c in self.claims.wrong_comparisons(
                 text, self.products.get(s.get("product") or ""))]
-        if move.role == CUSTOMER:  # the seller's invented products are the accuracy judge's (line_check)
             # Named by the customer, the seller took it up ("I'd suggest the BMW X5 … definitely go with the X3").
             problems += [f"names the {name}, which the store does not have" for name, _ in self.claims.invented(text)]
         # Money: only the amounts the line may state (amounts()), the move's own price said exactly.

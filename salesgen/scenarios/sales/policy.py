@@ -64,6 +64,16 @@ def floor_of(p: Product) -> float:
 REACH = 1.2  # a floor up to this share of the budget said is a little over it, not out of reach
 
 
+def in_reach(p: Product, budget: float) -> bool:
+    return floor_of(p) <= budget * REACH
+
+
+def answers(p: Product, want_type: str | None, musts: list[str]) -> bool:
+    """Of the wanted type, or with one of the must-haves: what a shopper weighs at all (a mattress is no answer to a
+    sofa shopper, whatever its price)."""
+    return bool(want_type and p.body_type == want_type) or any(has_feature(p, f) for f in musts)
+
+
 class SellerPolicy:
     """Asks about needs, recommends the product that fits what the customer said, answers with catalog facts,
     lowers a price only when asked and never under the floor, and makes a final offer in the last exchange."""
@@ -87,9 +97,7 @@ class SellerPolicy:
         """A product of the wanted type, or with one of the must-haves said: a mattress that fits the budget is no
         answer to a sofa shopper who cannot pay for the sofa (its must-haves are the sofa's)."""
         want_type, musts = self.said.get("type"), self.said.get("must_haves") or []
-        if want_type and p.body_type == want_type:
-            return True
-        return any(has_feature(p, f) for f in musts) if musts else not want_type
+        return answers(p, want_type, musts) or not (want_type or musts)
 
     def _fit(self, p: Product) -> float:
         s = 0.0 if self.relevant(p) else -12.0  # outweighs any budget fit
@@ -102,8 +110,7 @@ class SellerPolicy:
         if budget:  # a product it cannot pay even at the floor is no fit, whatever its features (a $80,450 Porsche
             # was recommended to a $10,000 buyer for its leather seats and sunroof); one a little over it still is (a
             # $25,200 Jetta was offered to an SUV shopper with $30,000 before a Subaru Outback at $31,500)
-            s += 4 if p.price <= budget else 2 if floor_of(p) <= budget else -1 if floor_of(p) <= budget * REACH \
-                else -6
+            s += 4 if p.price <= budget else 2 if floor_of(p) <= budget else -1 if in_reach(p, budget) else -6
         return s + 0.5 * (p.id == self.first.id)  # the product the customer came in for, other things equal
 
     def _other_shape(self, p: Product) -> str | None:
@@ -174,7 +181,7 @@ class SellerPolicy:
         budget = self.said.get("budget")
         # Even the lowest price of this one is over what they said: a cheaper product that fits, if any; where the
         # lowest is only a little over (REACH), that price first.
-        if budget and floor > budget and (floor > budget * REACH or self.price <= floor):
+        if budget and floor > budget and (not in_reach(p, budget) or self.price <= floor):
             cheaper = [q for q in self.lot if floor_of(q) <= budget and q.id != p.id and self.relevant(q)]
             if cheaper:
                 old = p
@@ -315,9 +322,8 @@ class CustomerPolicy:
             self.asked.add(("compare", ""))
             # One a shopper would weigh against it: of the type it wants, or with one of its must-haves (the
             # nearest-priced furniture to a mattress is a chair).
-            alt = next((a for a in self.alternatives if a.name != name and (
-                (self.p.preferred_type and a.body_type == self.p.preferred_type)
-                or any(has_feature(a, f) for f in self.p.preferred_features))), None)
+            alt = next((a for a in self.alternatives if a.name != name
+                        and answers(a, self.p.preferred_type, self.p.preferred_features)), None)
             if alt is not None:
                 return Act(CUSTOMER, "ask_compare", {"product": name, "alt": alt.name})
         # Not a term the product does not have: asked about the warranty on a subscription, the seller said "not
