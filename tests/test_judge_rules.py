@@ -114,6 +114,12 @@ def test_which_of_two_products_costs_more_is_checked_against_their_prices(extrac
     assert [c.status for c in said("The Sony WH-1000XM5 costs more than the JBL Tune 770NC.")] == [SUPPORTED]
     assert said("The JBL Tune 770NC is not more expensive than the Sony WH-1000XM5.") == []  # no claim read
     assert said("The JBL Tune 770NC at $129 is cheaper than the Sony WH-1000XM5.") == []  # amounts: price claims
+    # "It" is the product named last: "It is also more affordable than the Schwinn IC4" of a dearer rower.
+    wrong = said("The Sony WH-1000XM5 has great noise cancelling. It is also cheaper than the JBL Tune 770NC.")
+    assert [c.status for c in wrong] == [CONTRADICTED], wrong
+    right = said("The Sony WH-1000XM5 has great noise cancelling. It's pricier than the JBL Tune 770NC.")
+    assert [c.status for c in right] == [SUPPORTED], right
+    assert said("Great noise cancelling. Nothing is cheaper than the JBL Tune 770NC.") == []  # no subject read
 
 
 def test_a_need_is_not_a_claim(extractor):

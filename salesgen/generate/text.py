@@ -173,9 +173,10 @@ def line_grammar(min_words: int = 0) -> str:
 _WORD_CHARS = "[A-Za-z0-9'%\\u00C0-\\u00FF\\u2019\\-]{0,15}"
 _BAND_WORD = f"[A-Za-z\\u00C0-\\u00FF] {_WORD_CHARS} (\".\" [0-9]+ [A-Za-z]{{0,3}})?"
 _BAND_FIGURE = f"[0-9] {_WORD_CHARS} ([.,] [0-9]+ [A-Za-z]{{0,3}}){{0,2}}"
-# An allowed figure, or two joined by "x" or "-" ("4x4", "1920x1080", "0-12"), then a unit or a suffix of letters
-# ("13-inch", "16GB", "10%"), never other digits.
-_FIGURE = "fig ((\"x\" | \"-\") fig)? ([A-Za-z%'\\u2019\\-] [A-Za-z\\-]{0,11})?"
+# An allowed figure, or two joined by "-" ("0-12"), then a unit or a suffix of letters ("13-inch", "16GB", "10%"),
+# never other digits. Figures joined by "x" ("1920x1200", "4x4") are allowed only whole, as the context writes them:
+# any two joined, the 1.5B seller wrote "1920x120" and "2560x16" (session 12).
+_FIGURE = "fig (\"-\" fig)? ([A-Za-z%'\\u2019\\-] [A-Za-z\\-]{0,11})?"
 
 
 def _literal(text: str) -> str:

@@ -230,7 +230,7 @@ class ClaimExtractor:
                 mentions = self.index.find(sent)
                 claims += [self._product_claim(i, sent, m, in_play) for m in mentions]
                 claims += self._invented_products(i, sent, heard)
-                claims += self._price_comparison(i, sent, mentions, turn.text, in_play)
+                claims += self._price_comparison(i, sent, mentions, turn.text, in_play, subject or in_play)
                 if leak := self.rules.cues["floor_leak"].search(sent):
                     claims.append(Claim("floor", i, leak.group(0), sent, CONTRADICTED,
                                         "names the discount floor, which the catalog keeps private", gate="floor"))
@@ -277,18 +277,27 @@ class ClaimExtractor:
         subject = in_play.id if in_play is not None and in_play.id in ids else ids[0]
         return Claim("product", i, m.text, sent, SUPPORTED, f"a catalog product ({names})", subject)
 
-    def _price_comparison(self, i: int, sent: str, mentions, turn_text: str, in_play: Product | None) -> list[Claim]:
+    def _price_comparison(self, i: int, sent: str, mentions, turn_text: str, in_play: Product | None,
+                          it: Product | None = None) -> list[Claim]:
         """"The iPhone 16 is a bit more expensive" (than the $1,299 Galaxy the turn named too): which of two products
         costs more, against their list prices. Only where the sentence states no amount (a stated amount is checked
-        as a price) and names the product it speaks of before the comparison."""
+        as a price) and names the product it speaks of before the comparison, or opens on "it" for `it`, the
+        product talked of last ("It is also more affordable than the Schwinn IC4" of a $990 rower against an $899
+        bike: a blind reader caught it, session 12)."""
         cues = self.rules.cues
         hit = cues["pricier"].search(sent) or cues["cheaper"].search(sent)
         if hit is None or find_money(sent):
             return []
         before = [m for m in mentions if m.end <= hit.start()]
-        if not before or cues["negation"].search(sent[before[-1].end:hit.start()]):
+        start = before[-1].end if before else 0
+        if cues["negation"].search(sent[start:hit.start()]):
             return []
-        a = self._subject(before, in_play)
+        if before:
+            a = self._subject(before, in_play)
+        elif it is not None and cues["pronoun_subject"].match(sent):
+            a = it
+        else:
+            return []
         after = [m for m in mentions if m.start >= hit.end()]
         # The other product: named after the comparison ("than the Y"), else the one other the turn names.
         others = {p.id: p for m in (after or self.index.find(turn_text)) for p in m.products[:1] if p.id != a.id}
@@ -304,10 +313,15 @@ class ClaimExtractor:
                       f"{'cheaper' if pricier else 'dearer'}", a.id)]
 
     def wrong_comparisons(self, text: str, in_play: Product | None) -> list[Claim]:
-        """Which of two products costs more, said wrongly in any side's words (the extraction reads the seller's)."""
-        return [c for sent in sentences(text)
-                for c in self._price_comparison(0, sent, self.index.find(sent), text, in_play)
-                if c.status == CONTRADICTED]
+        """Which of two products costs more, said wrongly in any side's words (the extraction reads the seller's).
+        "It" is the product named last before the sentence, else the one in play."""
+        out, it = [], in_play
+        for sent in sentences(text):
+            mentions = self.index.find(sent)
+            out += [c for c in self._price_comparison(0, sent, mentions, text, in_play, it) if c.status == CONTRADICTED]
+            if mentions:
+                it = self._subject(mentions, in_play)
+        return out
 
     def invented(self, text: str) -> list[tuple[str, str]]:
         """(name, model words) of each product the text names by a catalog brand that the catalog does not have:

@@ -14,7 +14,7 @@ from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Pro
 from salesgen.core.mentions import MODEL_YEAR, ProductIndex, core_name
 from salesgen.core.words import asks, echoes, ends_sentence, sentences
 from salesgen.generate.moves import Blemish, Move
-from salesgen.scenarios.sales.claims import UNSUPPORTED, claim_extractor
+from salesgen.scenarios.sales.claims import CONTRADICTED, UNSUPPORTED, claim_extractor
 from salesgen.scenarios.sales.decisions import NO, YES, decision_words
 from salesgen.scenarios.sales.personas import CarValues
 from salesgen.scenarios.sales.policy import (
@@ -31,7 +31,8 @@ VOICE_FILE = Path(__file__).resolve().parent / "voice.toml"
 # Acts whose line must name their product and state their price exactly (the rest may refer to "it").
 _NAMES_PRICE = {"recommend", "feature_switch", "cheaper", "discount", "compare", "accept"}
 _NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno longer)\s+(?:\w+\s+)?$", re.I)
-_DIGITS = re.compile(r"(?<![\w$.,])\d[\d,]*(?:\.\d+)?")
+# A figure, or figures joined by "x" as one ("1920x1200", "4x4"): checked whole, the model wrote "1920x120".
+_DIGITS = re.compile(r"(?<![\w$.,])\d[\d,]*(?:\.\d+)?(?:[x×]\d[\d,]*(?:\.\d+)?)*")
 # A spec key's unit suffix, as it is said.
 _UNITS = {"cu_ft": "cubic feet", "sq_ft": "square feet", "in_per_s": "inches per second",
           "miles": "miles", "lb": "lb", "in": "inches", "hours": "hours", "mah": "mAh", "gb": "GB", "tb": "TB",
@@ -510,7 +511,8 @@ class SalesEpisode:
         context = " ".join([move.brief, *move.openers, *earlier, *names,
                             self.d.persona.needs if move.role == CUSTOMER else ""])
         written = [x.rstrip(".,") for x in _DIGITS.findall(context)]
-        return list(dict.fromkeys(written + [_num(x) for x in written]))
+        parts = [y for x in written for y in re.split("[x×]", x) if y != x]  # "1920" alone, from "1920x1200"
+        return list(dict.fromkeys(written + parts + [_num(x) for x in written + parts]))
 
     # --- the check -------------------------------------------------------------------------------------------
 
@@ -598,9 +600,12 @@ class SalesEpisode:
         # A figure with a unit the catalog does not give for the product it is said of: the grammar allows the
         # figures of the context, and the 1.5B seller gave the model year as a range ("a range of 2025 miles").
         probe = replace(self.d, turns=[*self.d.turns, Turn(role=SALESPERSON, text=text, timestamp="")])
-        problems += [f'says "{c.text}", which the catalog does not give for the {core_name(p)}'
-                     for c in self.claims.extract(probe, only_turn=len(self.d.turns))
+        claims = self.claims.extract(probe, only_turn=len(self.d.turns))
+        problems += [f'says "{c.text}", which the catalog does not give for the {core_name(p)}' for c in claims
                      if c.kind == "spec" and c.status == UNSUPPORTED and (p := self.catalog.get(c.subject))]
+        # "It is also more affordable than the Schwinn IC4" of a $990 rower: the accuracy judge would discard it.
+        problems += [f'says "{c.sentence}", but {c.note}' for c in claims
+                     if c.kind == "comparison" and c.status == CONTRADICTED]
         if earlier and (said := echoes(text, earlier[-1], told)):
             # The seller hears the customer's words and said them back as its own ("I had hoped for a Toyota", "Good
             # after-sales service matters to me, too"); a blind reader read that as a broken role (session 11).
@@ -623,4 +628,4 @@ def _listed(items: list[str]) -> str:
 
 
 def _num(token: str) -> str:
-    return token.rstrip(".,").replace(",", "")
+    return token.rstrip(".,").replace(",", "").replace("×", "x")

@@ -320,10 +320,12 @@ class CustomerPolicy:
             return ask
         if self.compares and self.alternatives and ("compare", "") not in self.asked:
             self.asked.add(("compare", ""))
-            # One a shopper would weigh against it: of the type it wants, or with one of its must-haves (the
-            # nearest-priced furniture to a mattress is a chair).
-            alt = next((a for a in self.alternatives if a.name != name
-                        and answers(a, self.p.preferred_type, self.p.preferred_features)), None)
+            # One a shopper would weigh against it: of the type it wants (a sedan for an SUV shopper, a blind reader
+            # rejected, session 12), else with one of its must-haves (the nearest-priced furniture to a mattress is a
+            # chair), and within what it may pay (not an $81,000 Lexus on a $70,000 budget).
+            want = self.p.preferred_type
+            alt = next((a for a in self.alternatives if a.name != name and a.price <= self.limit
+                        and (a.body_type == want if want else answers(a, None, self.p.preferred_features))), None)
             if alt is not None:
                 return Act(CUSTOMER, "ask_compare", {"product": name, "alt": alt.name})
         # Not a term the product does not have: asked about the warranty on a subscription, the seller said "not
