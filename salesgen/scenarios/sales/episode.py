@@ -49,19 +49,28 @@ def _article(phrase: str) -> str:
 
 
 def spec_text(key: str, value: Any) -> str:
-    """'mileage_miles', 104000 -> 'mileage 104,000 miles'; 'trunk_cu_ft', 15.1 -> 'trunk 15.1 cubic feet';
-    'seats', 5 -> 'seats: 5'; 'monthly_price_usd', 9.99 -> 'monthly price $9.99'."""
+    """A catalog spec as a phrase to say: 'mileage_miles', 104000 -> 'mileage of 104,000 miles'; 'seats', 5 ->
+    '5 seats'; 'drivetrain', 'AWD' -> 'the drivetrain is AWD'; 'monthly_price_usd', 9.99 -> 'monthly price of $9.99'.
+    As "key: value" or "trunk 15.1 cubic feet", the 1.5B seller said the keys without their values ("It has trunk,
+    mpg combined", "it has engine, drivetrain"; blind readers, session 12)."""
     parts = key.split("_")
     if parts[-1] == "usd" and isinstance(value, int | float):
-        return f"{' '.join(parts[:-1])} {money(value)}"
+        return f"{' '.join(parts[:-1])} of {money(value)}"
     if isinstance(value, bool):
         return f"{' '.join(parts)}: {'yes' if value else 'no'}"
     shown = f"{value:,}" if isinstance(value, int) and "year" not in parts else str(value)  # 2014, not 2,014
     # "trunk_cu_ft" is cubic feet, not "trunk cu 15.1 feet" (the voice copied that to the customer word for word).
     for k in (3, 2, 1):  # the longest unit first: "in_per_s" before "s"
         if len(parts) > k and "_".join(parts[-k:]) in _UNITS:
-            return f"{' '.join(parts[:-k])} {shown} {_UNITS['_'.join(parts[-k:])]}"
-    return f"{' '.join(parts)}: {shown}"  # "seats: 5", not "seats 5"
+            return f"{' '.join(parts[:-k])} of {shown} {_UNITS['_'.join(parts[-k:])]}"
+    name = " ".join(parts)
+    if isinstance(value, int | float):
+        if parts == ["year"]:
+            return f"model year {shown}"
+        counted = (len(parts) == 1 or parts[0] != "battery") and name.endswith("s") and value != 1
+        return f"{shown} {name}" if counted or parts[0] == "mpg" else f"{name} of {shown}"
+    plural = name.endswith("s") and not name.endswith("ss")
+    return f"the {name} {'are' if plural else 'is'} {value}"
 
 
 class SalesEpisode:
