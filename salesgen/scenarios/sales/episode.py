@@ -491,6 +491,8 @@ class SalesEpisode:
                 met = [f for f in p.preferred_features if has_feature(product, f)]
                 follow = t["fit_met"]["all" if len(met) == len(p.preferred_features) else "some"] if met else ""
                 values["fit"] = "" if met else t["fit"]
+                after = self.texts["after"]
+                values["after"] = self.rng.choice(after.get(p.category) or after["default"])
             if act.act == "decline":
                 why = {"features": s.get("features") or "", "price": values["price"],
                        "a_type": self._a_type(p.preferred_type or "")}
@@ -583,8 +585,10 @@ class SalesEpisode:
         if move.final and "?" in text:  # the last line: no one is left to answer ("Any other suggestions?")
             problems.append("asks a question after the decision")
         elif move.final and (asked := [q for q in sentences(text) if asks(q)]):
-            # Held to no "?" by a grammar, a question ends on a full stop: a blemish, left out where it can be.
-            problems.append(Blemish(f"asks a question after the decision: {asked[0]}"))
+            # Held to no "?" by a grammar, a question ends on a full stop, and it reopens the talk the decision
+            # closed ("I'll take it. … Can you help me find another option that's within my budget."): 7 of 20 last
+            # lines, kept at 0.99 as a blemish the band would not let go (fresh `make run`, session 13).
+            problems.append(f"asks a question after the decision: {asked[0]}")
         if move.role == SALESPERSON and move.act != "greet" and move.closer and not text.rstrip().endswith("?"):
             # Run on past its question, the 1.5B seller answered it in the customer's words ("When do you need it
             # by? I'm looking for it by the end of the week."); a blind reader read that as a broken role. Any
