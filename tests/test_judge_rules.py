@@ -491,3 +491,11 @@ def test_a_products_figure_said_with_another_unit_is_a_contradiction(extractor):
     assert said("The Google Pixel 8a has a battery that can last for 4,492 hours.") == [(CONTRADICTED, 4492)]
     assert said("The Google Pixel 8a has a 4,492 mAh battery.") == [(SUPPORTED, 4492)]
     assert said("The Google Pixel 8a will last you 3 hours of calls.") == []  # a small figure: talk, not a spec
+
+
+def test_a_known_name_with_a_model_number_of_its_own_after_it_is_invented(extractor):
+    # "How about the ASUS ROG Zephyrus X570": a known name's words, then a model number no product has (session 13).
+    assert [n for n, _ in extractor.invented("How about the ASUS ROG Zephyrus X570 instead?")] == \
+        ["ASUS ROG Zephyrus X570"]
+    assert extractor.invented("The ASUS ROG Zephyrus G16 RTX 4070 is fast.") == []
+    assert extractor.invented("The Mazda3 i Touring Sedan is thrifty.") == []

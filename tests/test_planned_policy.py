@@ -918,6 +918,10 @@ def test_figures_joined_by_x_are_checked_whole(world):
             assert "which its facts do not give" not in " ".join(ep.check(m, f"It has a {whole} screen.", []))
             garbled = ep.check(m, f"It has a {whole[:-1]} screen.", [])
             assert f"says {whole[:-1]}, which its facts do not give" in garbled, (d.id, garbled)
+            a, b = whole.split("x")
+            spaced = ep.check(m, f"It has a {a} x {b[:-1]}, 3 screen.", [])  # "2560 x 16, 3 OLED" (session 13)
+            assert f"says {a} x {b[:-1]}, which its facts do not give" in spaced, (d.id, spaced)
+            assert "which its facts do not give" not in " ".join(ep.check(m, f"It has a {a} x {b} screen.", []))
             checked += 1
     assert checked > 5, checked
 

@@ -335,7 +335,10 @@ class ClaimExtractor:
             if cand in self.rules.not_products or any(cand.startswith(n) for n in self.rules.not_products):
                 continue
             keys = self.index.aliases
-            exists = any(k.startswith(cand) or cand.startswith(k + " ") or cand == k for k in keys)
+            # A name said in part, or a known name with words after it ("Mazda3 i Touring Sedan"), but not with a
+            # model number of its own after it: "ASUS ROG Zephyrus X570" is not the ROG Zephyrus G16 (session 13).
+            exists = any(k.startswith(cand) or cand == k or (cand.startswith(k + " ") and not any(
+                c.isdigit() for c in cand[len(k):])) for k in keys)
             # "Subaru EyeSight", "LG WM4000HWA": a brand's feature or model number, said without the full name.
             exists = exists or any(set(cand.split()) <= words for words in self._brand_words.get(norm(m.group(1)), ()))
             if not exists:

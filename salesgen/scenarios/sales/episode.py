@@ -31,8 +31,9 @@ VOICE_FILE = Path(__file__).resolve().parent / "voice.toml"
 # Acts whose line must name their product and state their price exactly (the rest may refer to "it").
 _NAMES_PRICE = {"recommend", "feature_switch", "cheaper", "discount", "compare", "accept"}
 _NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno longer)\s+(?:\w+\s+)?$", re.I)
-# A figure, or figures joined by "x" as one ("1920x1200", "4x4"): checked whole, the model wrote "1920x120".
-_DIGITS = re.compile(r"(?<![\w$.,])\d[\d,]*(?:\.\d+)?(?:[x×]\d[\d,]*(?:\.\d+)?)*")
+# A figure, or figures joined by "x" as one ("1920x1200", "60 x 30", "4x4"): checked whole, the model wrote
+# "1920x120" and "2560 x 16, 3 OLED" of a 2560x1600 screen (session 13).
+_DIGITS = re.compile(r"(?<![\w$.,])\d[\d,]*(?:\.\d+)?(?: ?[x×] ?\d[\d,]*(?:\.\d+)?)*")
 # A spec key's unit suffix, as it is said.
 _UNITS = {"cu_ft": "cubic feet", "sq_ft": "square feet", "in_per_s": "inches per second",
           "miles": "miles", "lb": "lb", "in": "inches", "hours": "hours", "mah": "mAh", "gb": "GB", "tb": "TB",
@@ -521,7 +522,8 @@ class SalesEpisode:
         names = [p.name if "year" in p.specs else MODEL_YEAR.sub("", p.name) for p in products]
         context = " ".join([move.brief, *move.openers, *earlier, *names,
                             self.d.persona.needs if move.role == CUSTOMER else ""])
-        written = [x.rstrip(".,") for x in _DIGITS.findall(context)]
+        # Joined figures without spaces ("60x30"): a grammar word holds no space; the check reads "60 x 30" as it.
+        written = [re.sub(" ?([x×]) ?", r"\1", x.rstrip(".,")) for x in _DIGITS.findall(context)]
         parts = [y for x in written for y in re.split("[x×]", x) if y != x]  # "1920" alone, from "1920x1200"
         return list(dict.fromkeys(written + parts + [_num(x) for x in written + parts]))
 
@@ -641,4 +643,4 @@ def _listed(items: list[str]) -> str:
 
 
 def _num(token: str) -> str:
-    return token.rstrip(".,").replace(",", "").replace("×", "x")
+    return re.sub(" ?[x×] ?", "x", token.rstrip(".,").replace(",", ""))
