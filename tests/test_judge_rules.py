@@ -499,3 +499,19 @@ def test_a_known_name_with_a_model_number_of_its_own_after_it_is_invented(extrac
         ["ASUS ROG Zephyrus X570"]
     assert extractor.invented("The ASUS ROG Zephyrus G16 RTX 4070 is fast.") == []
     assert extractor.invented("The Mazda3 i Touring Sedan is thrifty.") == []
+
+
+def test_a_figure_said_of_a_spec_by_name_must_be_that_specs(extractor):
+    # "a battery of 128 GB" of a phone with 128 GB of storage; "8 GB of RAM" of a 32 GB laptop (sessions 12-13).
+    from salesgen.core.catalog import Catalog
+    products = Catalog.load().products
+    laptop = next(p for p in products if p.specs.get("memory_gb") == 32 and "8 GB" in str(p.specs.get("graphics")))
+    phone = next(p for p in products if p.specs.get("storage_gb") == 128 and p.specs.get("battery_mah"))
+    def status(p, sentence):
+        return [c.status for c in extractor._unit_claims(0, sentence, p, "")]
+    assert status(phone, "It has a battery of 128 GB.") == [CONTRADICTED]
+    assert status(phone, f"It has a battery of {phone.specs['battery_mah']:,} mAh.") == [SUPPORTED]
+    assert status(laptop, "It has 8 GB of RAM.") == [CONTRADICTED]
+    assert status(laptop, "It has 32 GB of RAM.") == [SUPPORTED]
+    assert status(laptop, "The RTX 4070 has 8 GB of memory.") == [SUPPORTED]  # the graphics', named with it
+    assert status(laptop, "It has 8 GB.") == [SUPPORTED]  # no spec named: the product's figure

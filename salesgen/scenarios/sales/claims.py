@@ -49,9 +49,16 @@ class Rules:
     key_units: dict[str, str]
     cues: dict[str, re.Pattern[str]]
     not_products: set[str] = field(default_factory=set)
+    spec_heads: dict[str, list[str]] = field(default_factory=dict)  # a key's first word -> what a line calls it
 
     def __post_init__(self) -> None:
         self.unit_words = frozenset(w for spelling in self.units for w in spelling.split())
+        # Where a spec is named right before or after a figure: "battery of", "RAM is", "8 GB of RAM", "16 GB RAM".
+        # Anywhere in the sentence too: "The RTX 4070 has 8 GB of memory" is the graphics' memory, not the RAM.
+        self.head_rx = {head: (re.compile(rf"\b(?:{alt})\s*(?:of|is|at|:)?\s*(?:about|around|up\s+to|a|an)?\s*$", re.I),
+                               re.compile(rf"^\s*(?:of\s+)?(?:{alt})\b", re.I), re.compile(rf"\b(?:{alt})\b", re.I))
+                        for head, names in self.spec_heads.items()
+                        if (alt := "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))}
 
 
 def load_rules() -> Rules:
@@ -61,7 +68,8 @@ def load_rules() -> Rules:
     # A number, an optional range ("16-20.5"), an optional hyphen ("30-day"), then a unit not followed by a letter.
     unit_rx = re.compile(rf"{_NUM}(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?\s*-?\s*({alt})(?![a-z])", re.I)
     cues = {k: re.compile(v, re.I) for k, v in raw["cues"].items()}
-    return Rules(spellings, unit_rx, raw["spec_key_units"], cues, {norm(p) for p in raw["products"]["not_products"]})
+    return Rules(spellings, unit_rx, raw["spec_key_units"], cues, {norm(p) for p in raw["products"]["not_products"]},
+                 raw.get("spec_heads", {}))
 
 
 def _canon(rules: Rules, spelling: str) -> str:
@@ -118,6 +126,18 @@ class ProductFacts:
         for t in texts:
             for val, unit, _, _ in numbers_with_units(rules, t):
                 self.by_unit.setdefault(unit, set()).add(val)
+        # The figures of each named spec, by the spec's head word (rules.spec_heads) and unit.
+        self.by_head: dict[str, dict[str, set[float]]] = {}
+        for key, v in p.specs.items():
+            head = next((h for h, names in rules.spec_heads.items() if key.split("_")[0] == h), None)
+            if head is None or isinstance(v, bool):
+                continue
+            units = self.by_head.setdefault(rules.spec_heads[head][0], {})  # "ram_gb" and "memory_gb" are one
+            unit = self._key_unit(rules, key)
+            if unit and isinstance(v, int | float):
+                units.setdefault(unit, set()).add(float(v))
+            for val, u, _, _ in numbers_with_units(rules, str(v)):
+                units.setdefault(u, set()).add(val)
         # Each clause of a policy on its own too: "1-year limited warranty; AppleCare+ 2 years for $179" offers no
         # 2-year limited warranty. A claim is checked against the clause whose words it shares.
         self.policy_clauses: dict[str, list[tuple[set[str], dict[str, set[float]]]]] = {}
@@ -462,6 +482,13 @@ class ClaimExtractor:
                     out.append(Claim(policy, i, frag, sent, UNSUPPORTED,
                                      f"the {policy} terms of {p.name} give no {unit} figure", p.id, v))
                 continue
+            named = None if hedged else self._named_spec(f, digits, a, b, v, unit)
+            if named is not None:
+                # "a battery of 128 GB" of a phone with 128 GB of storage: the figure is the product's, not that spec's.
+                shown = "; ".join(f"{x:g} {u}" for u, xs in sorted(named[1].items()) for x in sorted(xs))
+                out.append(Claim("spec", i, frag, sent, CONTRADICTED, f"the {named[0]} of {p.name} is {shown}, not "
+                                 f"{v:g} {unit}", p.id, v))
+                continue
             known = f.by_unit.get(unit)
             if known and _matches(v, known, hedged):
                 out.append(Claim("spec", i, frag, sent, SUPPORTED, f"matches the specs of {p.name}", p.id, v))
@@ -478,6 +505,27 @@ class ClaimExtractor:
                 # Time spans outside a policy sentence are usually talk ("in two years"), not specs.
                 out.append(Claim("spec", i, frag, sent, UNSUPPORTED, f"{p.name} lists no {unit} figure", p.id, v))
         return out
+
+    def _named_spec(self, f: ProductFacts, digits: str, a: int, b: int, value: float,
+                    unit: str) -> tuple[str, dict[str, set[float]]] | None:
+        """The spec a figure at digits[a:b] is said of by name (its name and its figures by unit) when that is not
+        its figure: exactly one spec of the product is named right before or after it, and no other spec named in
+        the sentence has the figure."""
+        named, elsewhere = set(), set()
+        for h, (before, after, anywhere) in self.rules.head_rx.items():
+            canon = self.rules.spec_heads[h][0]
+            if canon not in f.by_head:
+                continue
+            if before.search(digits[max(0, a - 30):a]) or after.search(digits[b:b + 20]):
+                named.add(canon)
+            elif anywhere.search(digits):
+                elsewhere.add(canon)
+        if len(named) != 1:
+            return None
+        canon = named.pop()
+        if any(_matches(value, f.by_head[c].get(unit, set()), False) for c in (canon, *elsewhere)):
+            return None
+        return canon, f.by_head[canon]
 
     @staticmethod
     def _other_unit(f: ProductFacts, value: float, unit: str) -> str | None:
