@@ -618,11 +618,10 @@ class SalesEpisode:
         claims = self.claims.extract(probe, only_turn=len(self.d.turns))
         problems += [f'says "{c.text}", which the catalog does not give for the {core_name(p)}' for c in claims
                      if c.kind == "spec" and c.status == UNSUPPORTED and (p := self.catalog.get(c.subject))]
-        # "8 GB of RAM" of a 32 GB laptop whose graphics have 8 GB: the accuracy judge would discard the dialogue.
-        problems += [f'says "{c.sentence}", but {c.note}' for c in claims if c.kind == "spec" and c.status == CONTRADICTED]
-        # "It is also more affordable than the Schwinn IC4" of a $990 rower: the accuracy judge would discard it.
+        # "8 GB of RAM" of a 32 GB laptop whose graphics have 8 GB, "It is also more affordable than the Schwinn IC4"
+        # of a $990 rower: the accuracy judge would discard the dialogue.
         problems += [f'says "{c.sentence}", but {c.note}' for c in claims
-                     if c.kind == "comparison" and c.status == CONTRADICTED]
+                     if c.kind in ("spec", "comparison") and c.status == CONTRADICTED]
         if earlier and (said := echoes(text, earlier[-1], told)):
             # The seller hears the customer's words and said them back as its own ("I had hoped for a Toyota", "Good
             # after-sales service matters to me, too"); a blind reader read that as a broken role (session 11).
