@@ -515,3 +515,16 @@ def test_a_figure_said_of_a_spec_by_name_must_be_that_specs(extractor):
     assert status(laptop, "It has 32 GB of RAM.") == [SUPPORTED]
     assert status(laptop, "The RTX 4070 has 8 GB of memory.") == [SUPPORTED]  # the graphics', named with it
     assert status(laptop, "It has 8 GB.") == [SUPPORTED]  # no spec named: the product's figure
+
+
+def test_an_amount_said_on_the_product_named_next_is_that_products(extractor):
+    # "I can do $32,600 on the Honda Accord Sport Hybrid, down from $33,700": the Honda's price, not that of the
+    # dialogue's first product (a false catalog gate, fresh `make run`, session 13).
+    d = clean("clean_car_crv")
+    other = next(p for p in Catalog.load().in_category("car") if p.id != d.product.id and p.min_price
+                 and p.price > d.product.price * 1.2)
+    s = next(i for i, t in enumerate(d.turns) if t.role == SALESPERSON and i > 0)
+    offer = other.price - 100
+    d.turns[s] = Turn(SALESPERSON, f"I can do ${offer:,.0f} on the {other.name}, down from ${other.price:,.0f}.", "")
+    prices = [c for c in extractor.extract(d) if c.turn == s and c.kind == "price"]
+    assert prices and all(c.subject == other.id and c.status != CONTRADICTED for c in prices), prices

@@ -265,7 +265,11 @@ class ClaimExtractor:
                     part = sent[bounds[k]:bounds[k + 1]]
                     if subject is None or not part.strip():
                         continue
-                    found = self._money_claims(i, part, subject, customer_text, negotiating)
+                    # "I can do $32,600 on the Honda Accord": an amount said on or for the product named next is its.
+                    priced = subject
+                    if k < len(mentions) and self.rules.cues["price_of_next"].search(part):
+                        priced = self._subject([mentions[k]], in_play)
+                    found = self._money_claims(i, part, priced, customer_text, negotiating)
                     found += self._unit_claims(i, part, subject, customer_text)
                     found += self._feature_claims(i, part, subject)
                     claims += [replace(c, sentence=sent) for c in found]
