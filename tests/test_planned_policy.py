@@ -941,3 +941,21 @@ def test_a_seller_saying_it_costs_less_of_the_dearer_product_is_a_problem(world)
             assert not [p for p in ep.check(m, right, []) if "more affordable" in p and "but" in p], (d.id, right)
             checked += 1
     assert checked > 3, checked
+
+
+def test_a_seller_calling_its_price_above_an_amount_it_is_not_above_is_a_problem(world):
+    # "I can do $850 on the Lenovo ThinkPad E14 Gen 6 … That's still above the $850 you wanted" (session 13).
+    checked = 0
+    for i in range(60):
+        d, ep, moves, _ = play(world, i)
+        for m in moves:
+            if m.role != SALESPERSON or m.act == "compare" or m.slots.get("price") is None:
+                continue
+            price = m.slots["price"]
+            wrong = [p for p in ep.check(m, f"That is still above the {money(price)} you mentioned.", [])
+                     if "which is not above it" in p]
+            right = [p for p in ep.check(m, f"That is still above the {money(price - 50)} you mentioned.", [])
+                     if "which is not above it" in p]
+            assert wrong and not right, (d.id, wrong, right)
+            checked += 1
+    assert checked > 20, checked

@@ -636,7 +636,14 @@ class SalesEpisode:
                 problems.append("speaks of a budget the customer has not said")
             elif price is not None and price > budget:
                 problems.append(f"calls {money(price)} within the {money(budget)} budget")
+        price = move.slots.get("price")
+        for m in self.claims.rules.cues["over_amount"].finditer(text) if move.act != "compare" else ():
+            # "I can do $850 … That's still above the $850 you wanted": copied from the line before (session 13).
+            said = find_money(m.group(1))
+            if price is not None and said and price <= said[0].value + 0.5:
+                problems.append(f'says "{m.group(0)}" of {money(price)}, which is not above it')
         return problems
+
 
 def _listed(items: list[str]) -> str:
     """"a, b and c"."""
