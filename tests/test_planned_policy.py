@@ -332,10 +332,10 @@ def test_the_last_line_may_not_ask_a_question(world):
     said = f"{opener} It fits what I need and I am glad I came in today. Thank you for your patience with me."
     assert "asks a question after the decision" not in ep.check(last, said, [])
     assert "asks a question after the decision" in ep.check(last, said + " Do you have any other options?", [])
-    # Worded as a question without its "?" (a grammar allows none in the last line): it reopens the talk too.
+    # Worded as a question without its "?" (a grammar allows none in the last line): a blemish, not a fault.
     for reopened in ("Is there anything else I should know.", "Could you lower it and offer a bundle deal."):
         found = [p for p in ep.check(last, f"{said} {reopened}", []) if p.startswith("asks a question after")]
-        assert found and not any(isinstance(p, Blemish) for p in found), found
+        assert found and all(isinstance(p, Blemish) for p in found), found
     assert not [p for p in ep.check(last, said + " When I get home, I will set it up.", []) if "question" in p]
 
 
