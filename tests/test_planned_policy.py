@@ -927,6 +927,18 @@ def test_figures_joined_by_x_are_checked_whole(world):
 
 
 def test_a_seller_saying_it_costs_less_of_the_dearer_product_is_a_problem(world):
+    # The simulator's line check (the judges' line_flaws, as generate/planned.py runs it) sends such a line back.
+    from dataclasses import replace
+
+    from fixtures.loader import shared_panel
+
+    from salesgen.core.dialogue import Turn
+    panel = shared_panel()
+
+    def flagged(d, text):
+        probe = replace(d, turns=[*d.turns, Turn(role=SALESPERSON, text=text, timestamp="")])
+        return [f.reason for f in panel.line_flaws(probe) if "more affordable" in f.sentence]
+
     checked = 0
     for i in range(80):
         d, ep, moves, _ = play(world, i, compare=True)
@@ -937,8 +949,8 @@ def test_a_seller_saying_it_costs_less_of_the_dearer_product_is_a_problem(world)
             cheap, dear = sorted((a, b), key=lambda p: p.price)
             wrong = f"The {dear.name} is a fine choice. It is also more affordable than the {cheap.name}."
             right = f"The {cheap.name} is a fine choice. It is also more affordable than the {dear.name}."
-            assert [p for p in ep.check(m, wrong, []) if "more affordable" in p and "but" in p], (d.id, wrong)
-            assert not [p for p in ep.check(m, right, []) if "more affordable" in p and "but" in p], (d.id, right)
+            assert flagged(d, wrong), (d.id, wrong)
+            assert not flagged(d, right), (d.id, right)
             checked += 1
     assert checked > 3, checked
 

@@ -55,9 +55,11 @@ class Rules:
         self.unit_words = frozenset(w for spelling in self.units for w in spelling.split())
         # Where a spec is named right before or after a figure: "battery of", "RAM is", "8 GB of RAM", "16 GB RAM".
         # Anywhere in the sentence too: "The RTX 4070 has 8 GB of memory" is the graphics' memory, not the RAM.
-        self.head_rx = {head: (re.compile(rf"\b(?:{alt})\s*(?:of|is|at|:)?\s*(?:about|around|up\s+to|a|an)?\s*$", re.I),
-                               re.compile(rf"^\s*(?:of\s+)?(?:{alt})\b", re.I), re.compile(rf"\b(?:{alt})\b", re.I))
-                        for head, names in self.spec_heads.items()
+        # Keyed by a spec's name (its first word said): "ram_gb" and "memory_gb" are both "memory".
+        self.head_rx = {names[0]: (re.compile(rf"\b(?:{alt})\s*(?:of|is|at|:)?\s*(?:about|around|up\s+to|a|an)?\s*$",
+                                              re.I),
+                                   re.compile(rf"^\s*(?:of\s+)?(?:{alt})\b", re.I), re.compile(rf"\b(?:{alt})\b", re.I))
+                        for names in self.spec_heads.values()
                         if (alt := "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))}
 
 
@@ -129,10 +131,10 @@ class ProductFacts:
         # The figures of each named spec, by the spec's head word (rules.spec_heads) and unit.
         self.by_head: dict[str, dict[str, set[float]]] = {}
         for key, v in p.specs.items():
-            head = next((h for h, names in rules.spec_heads.items() if key.split("_")[0] == h), None)
-            if head is None or isinstance(v, bool):
+            names = rules.spec_heads.get(key.split("_")[0])
+            if names is None or isinstance(v, bool):
                 continue
-            units = self.by_head.setdefault(rules.spec_heads[head][0], {})  # "ram_gb" and "memory_gb" are one
+            units = self.by_head.setdefault(names[0], {})  # "ram_gb" and "memory_gb" are one
             unit = self._key_unit(rules, key)
             if unit and isinstance(v, int | float):
                 units.setdefault(unit, set()).add(float(v))
@@ -250,7 +252,7 @@ class ClaimExtractor:
                 mentions = self.index.find(sent)
                 claims += [self._product_claim(i, sent, m, in_play) for m in mentions]
                 claims += self._invented_products(i, sent, heard)
-                claims += self._price_comparison(i, sent, mentions, turn.text, in_play, subject or in_play)
+                claims += self._price_comparison(i, sent, mentions, turn.text, in_play, subject)
                 if leak := self.rules.cues["floor_leak"].search(sent):
                     claims.append(Claim("floor", i, leak.group(0), sent, CONTRADICTED,
                                         "names the discount floor, which the catalog keeps private", gate="floor"))
@@ -516,8 +518,7 @@ class ClaimExtractor:
         its figure: exactly one spec of the product is named right before or after it, and no other spec named in
         the sentence has the figure."""
         named, elsewhere = set(), set()
-        for h, (before, after, anywhere) in self.rules.head_rx.items():
-            canon = self.rules.spec_heads[h][0]
+        for canon, (before, after, anywhere) in self.rules.head_rx.items():
             if canon not in f.by_head:
                 continue
             if before.search(digits[max(0, a - 30):a]) or after.search(digits[b:b + 20]):

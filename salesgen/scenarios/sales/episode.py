@@ -14,7 +14,7 @@ from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Pro
 from salesgen.core.mentions import MODEL_YEAR, ProductIndex, core_name
 from salesgen.core.words import asks, echoes, ends_sentence, sentences
 from salesgen.generate.moves import Blemish, Move
-from salesgen.scenarios.sales.claims import CONTRADICTED, UNSUPPORTED, claim_extractor
+from salesgen.scenarios.sales.claims import UNSUPPORTED, claim_extractor
 from salesgen.scenarios.sales.decisions import NO, YES, decision_words
 from salesgen.scenarios.sales.personas import CarValues
 from salesgen.scenarios.sales.policy import (
@@ -34,6 +34,7 @@ _NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno longer)\s+(?:\w+\s+)?$", re.I)
 # A figure, or figures joined by "x" as one ("1920x1200", "60 x 30", "4x4"): checked whole, the model wrote
 # "1920x120" and "2560 x 16, 3 OLED" of a 2560x1600 screen (session 13).
 _DIGITS = re.compile(r"(?<![\w$.,])\d[\d,]*(?:\.\d+)?(?: ?[x×] ?\d[\d,]*(?:\.\d+)?)*")
+_JOIN = re.compile(" ?([x×]) ?")  # the join of such figures, as written
 # A spec key's unit suffix, as it is said.
 _UNITS = {"cu_ft": "cubic feet", "sq_ft": "square feet", "in_per_s": "inches per second",
           "miles": "miles", "lb": "lb", "in": "inches", "hours": "hours", "mah": "mAh", "gb": "GB", "tb": "TB",
@@ -68,7 +69,7 @@ def spec_text(key: str, value: Any) -> str:
     if isinstance(value, int | float):
         if parts == ["year"]:
             return f"model year {shown}"
-        counted = (len(parts) == 1 or parts[0] != "battery") and name.endswith("s") and value != 1
+        counted = name.endswith("s") and value != 1  # "5 seats", "16 grind settings"
         return f"{shown} {name}" if counted or parts[0] == "mpg" else f"{name} of {shown}"
     plural = name.endswith("s") and not name.endswith("ss")
     return f"the {name} {'are' if plural else 'is'} {value}"
@@ -523,7 +524,7 @@ class SalesEpisode:
         context = " ".join([move.brief, *move.openers, *earlier, *names,
                             self.d.persona.needs if move.role == CUSTOMER else ""])
         # Joined figures without spaces ("60x30"): a grammar word holds no space; the check reads "60 x 30" as it.
-        written = [re.sub(" ?([x×]) ?", r"\1", x.rstrip(".,")) for x in _DIGITS.findall(context)]
+        written = [_JOIN.sub(r"\1", x.rstrip(".,")) for x in _DIGITS.findall(context)]
         parts = [y for x in written for y in re.split("[x×]", x) if y != x]  # "1920" alone, from "1920x1200"
         return list(dict.fromkeys(written + parts + [_num(x) for x in written + parts]))
 
@@ -616,33 +617,32 @@ class SalesEpisode:
         # A figure with a unit the catalog does not give for the product it is said of: the grammar allows the
         # figures of the context, and the 1.5B seller gave the model year as a range ("a range of 2025 miles").
         probe = replace(self.d, turns=[*self.d.turns, Turn(role=SALESPERSON, text=text, timestamp="")])
-        claims = self.claims.extract(probe, only_turn=len(self.d.turns))
-        problems += [f'says "{c.text}", which the catalog does not give for the {core_name(p)}' for c in claims
+        # (A contradicted claim, "8 GB of RAM" of a 32 GB laptop or "It is also more affordable than the Schwinn IC4"
+        # of a $990 rower, is the accuracy judge's line_flaws: the simulator's line check.)
+        problems += [f'says "{c.text}", which the catalog does not give for the {core_name(p)}'
+                     for c in self.claims.extract(probe, only_turn=len(self.d.turns))
                      if c.kind == "spec" and c.status == UNSUPPORTED and (p := self.catalog.get(c.subject))]
-        # "8 GB of RAM" of a 32 GB laptop whose graphics have 8 GB, "It is also more affordable than the Schwinn IC4"
-        # of a $990 rower: the accuracy judge would discard the dialogue.
-        problems += [f'says "{c.sentence}", but {c.note}' for c in claims
-                     if c.kind in ("spec", "comparison") and c.status == CONTRADICTED]
         if earlier and (said := echoes(text, earlier[-1], told)):
             # The seller hears the customer's words and said them back as its own ("I had hoped for a Toyota", "Good
             # after-sales service matters to me, too"); a blind reader read that as a broken role (session 11).
             problems.append(Blemish(f"says the customer's words back: {said[0]}"))
+        price = move.slots.get("price")
         fits = [m for m in self.claims.rules.cues["budget_fit"].finditer(text)
                 if not _NEGATED.search(text[max(0, m.start() - 25):m.start()])]  # "is not within your budget"
         if fits and move.act != "compare":  # a comparison's is of either product
             # Only the customer's word makes a price fit its budget: the 1.5B seller said "it will work for your
             # budget" of $2,220 to a $2,000 budget, and "a great choice for your budget" to one it had not heard.
-            budget, price = self.seller.said.get("budget"), move.slots.get("price")
+            budget = self.seller.said.get("budget")
             if budget is None:
                 problems.append("speaks of a budget the customer has not said")
             elif price is not None and price > budget:
                 problems.append(f"calls {money(price)} within the {money(budget)} budget")
-        price = move.slots.get("price")
-        for m in self.claims.rules.cues["over_amount"].finditer(text) if move.act != "compare" else ():
+        if price is not None and move.act != "compare":
             # "I can do $850 … That's still above the $850 you wanted": copied from the line before (session 13).
-            said = find_money(m.group(1))
-            if price is not None and said and price <= said[0].value + 0.5:
-                problems.append(f'says "{m.group(0)}" of {money(price)}, which is not above it')
+            for m in self.claims.rules.cues["over_amount"].finditer(text):
+                said = find_money(m.group(1))
+                if said and price <= said[0].value + 0.5:
+                    problems.append(f'says "{m.group(0)}" of {money(price)}, which is not above it')
         return problems
 
 
@@ -652,4 +652,4 @@ def _listed(items: list[str]) -> str:
 
 
 def _num(token: str) -> str:
-    return re.sub(" ?[x×] ?", "x", token.rstrip(".,").replace(",", ""))
+    return _JOIN.sub("x", token.rstrip(".,").replace(",", ""))
