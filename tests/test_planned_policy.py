@@ -6,6 +6,7 @@ import re
 from itertools import pairwise
 
 import pytest
+from fixtures.loader import shared_panel
 
 from salesgen.app.pipeline import alternatives
 from salesgen.core.catalog import Catalog
@@ -928,16 +929,10 @@ def test_figures_joined_by_x_are_checked_whole(world):
 
 def test_a_seller_saying_it_costs_less_of_the_dearer_product_is_a_problem(world):
     # The simulator's line check (the judges' line_flaws, as generate/planned.py runs it) sends such a line back.
-    from dataclasses import replace
-
-    from fixtures.loader import shared_panel
-
-    from salesgen.core.dialogue import Turn
     panel = shared_panel()
 
     def flagged(d, text):
-        probe = replace(d, turns=[*d.turns, Turn(role=SALESPERSON, text=text, timestamp="")])
-        return [f.reason for f in panel.line_flaws(probe) if "more affordable" in f.sentence]
+        return [f.reason for f in panel.line_flaws(d.with_line(SALESPERSON, text)) if "more affordable" in f.sentence]
 
     checked = 0
     for i in range(80):

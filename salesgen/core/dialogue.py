@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 SALESPERSON = "salesperson"
@@ -177,6 +177,11 @@ class Dialogue:
             else:
                 pairs[-1] = (pairs[-1][0], t)
         return pairs
+
+    def with_line(self, role: str, text: str) -> Dialogue:
+        """A copy with `text` said by `role` as the next turn: a candidate line, as the judges read it before it is
+        kept."""
+        return replace(self, turns=[*self.turns, Turn(role=role, text=text, timestamp="")])
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

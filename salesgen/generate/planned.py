@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, LineCheck, Product, Turn
 from salesgen.core.rundir import utc_now
@@ -29,8 +28,7 @@ class PlannedSimulator:
     def _check(self, episode: Episode, dialogue: Dialogue, move: Move, text: str, earlier: list[str]) -> list[str]:
         problems = episode.check(move, text, earlier)
         if self.line_check is not None:
-            probe = replace(dialogue, turns=[*dialogue.turns, Turn(role=move.role, text=text, timestamp="")])
-            problems += [f"{f.rule}: {f.reason}" for f in self.line_check(probe)]
+            problems += [f"{f.rule}: {f.reason}" for f in self.line_check(dialogue.with_line(move.role, text))]
         return problems
 
     async def run(self, dialogue: Dialogue, alternatives: list[Product], examples: str = "",

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from salesgen.core.catalog import Catalog
-from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product, Turn
+from salesgen.core.dialogue import CUSTOMER, SALESPERSON, Dialogue, Outcome, Product
 from salesgen.core.mentions import MODEL_YEAR, ProductIndex, core_name
 from salesgen.core.words import asks, echoes, ends_sentence, sentences
 from salesgen.generate.moves import Blemish, Move
@@ -616,11 +615,10 @@ class SalesEpisode:
         problems: list[str] = []
         # A figure with a unit the catalog does not give for the product it is said of: the grammar allows the
         # figures of the context, and the 1.5B seller gave the model year as a range ("a range of 2025 miles").
-        probe = replace(self.d, turns=[*self.d.turns, Turn(role=SALESPERSON, text=text, timestamp="")])
         # (A contradicted claim, "8 GB of RAM" of a 32 GB laptop or "It is also more affordable than the Schwinn IC4"
         # of a $990 rower, is the accuracy judge's line_flaws: the simulator's line check.)
         problems += [f'says "{c.text}", which the catalog does not give for the {core_name(p)}'
-                     for c in self.claims.extract(probe, only_turn=len(self.d.turns))
+                     for c in self.claims.extract(self.d.with_line(SALESPERSON, text), only_turn=len(self.d.turns))
                      if c.kind == "spec" and c.status == UNSUPPORTED and (p := self.catalog.get(c.subject))]
         if earlier and (said := echoes(text, earlier[-1], told)):
             # The seller hears the customer's words and said them back as its own ("I had hoped for a Toyota", "Good
@@ -640,8 +638,8 @@ class SalesEpisode:
         if price is not None and move.act != "compare":
             # "I can do $850 … That's still above the $850 you wanted": copied from the line before (session 13).
             for m in self.claims.rules.cues["over_amount"].finditer(text):
-                said = find_money(m.group(1))
-                if said and price <= said[0].value + 0.5:
+                amount = find_money(m.group(1))
+                if amount and price <= amount[0].value + 0.5:
                     problems.append(f'says "{m.group(0)}" of {money(price)}, which is not above it')
         return problems
 

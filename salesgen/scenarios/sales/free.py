@@ -7,7 +7,7 @@ import json
 import math
 import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from salesgen.core.catalog import Catalog
@@ -174,9 +174,8 @@ class Simulator:
     async def _flaws(self, dialogue: Dialogue, role: str, text: str) -> list[LineFlaw]:
         if self.line_check is None or not text:
             return []
-        probe = replace(dialogue, turns=[*dialogue.turns, Turn(role=role, text=text, timestamp="")])
         # CPU-bound regular expressions: off the event loop, as the panel runs its rules, so other dialogues move.
-        return await asyncio.to_thread(self.line_check, probe)
+        return await asyncio.to_thread(self.line_check, dialogue.with_line(role, text))
 
     def _agents(self, persona: Persona, products: list[Product], seller: str, store: str,
                 examples: str, slots: tuple[int, int] | None) -> tuple[Agent, Agent]:
